@@ -1,0 +1,47 @@
+#include "common/crypto.h"
+
+#include <mbedtls/sha256.h>
+#include <sys/random.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "common/text.h"
+
+namespace drover {
+
+std::string sha256(std::string_view data) {
+    std::string out(kDigestSize, '\0');
+    mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                       reinterpret_cast<unsigned char*>(out.data()), 0);
+    return out;
+}
+
+std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
+
+std::string random_bytes(size_t n) {
+    std::string out(n, '\0');
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(out.data() + got, n - got, 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error("getrandom failed");
+        }
+        got += static_cast<size_t>(r);
+    }
+    return out;
+}
+
+std::string random_token(std::string_view prefix, size_t bytes) {
+    return std::string(prefix) + hex_encode(random_bytes(bytes));
+}
+
+bool equal_secret(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+}  // namespace drover

@@ -1,0 +1,19 @@
+#pragma once
+// Hashing and randomness (mbedTLS). Digests travel as 32 raw bytes and are
+// shown as 64 lower-case hex characters.
+#include <string>
+#include <string_view>
+
+namespace drover {
+
+constexpr size_t kDigestSize = 32;
+
+std::string sha256(std::string_view data);          // 32 raw bytes
+std::string sha256_hex(std::string_view data);      // 64 hex chars
+std::string random_bytes(size_t n);                  // from the OS CSPRNG; throws if unavailable
+// A URL-safe random secret with a readable prefix: "drv_reg_3f9a...".
+std::string random_token(std::string_view prefix, size_t bytes = 24);
+// Constant-time comparison for secrets and their hashes.
+bool equal_secret(std::string_view a, std::string_view b);
+
+}  // namespace drover

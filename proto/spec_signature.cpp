@@ -1,0 +1,104 @@
+#include "proto/spec_signature.h"
+
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/ecp.h>
+
+#include <stdexcept>
+
+#include "common/crypto.h"
+#include "common/text.h"
+
+namespace drover {
+
+int os_random(void*, unsigned char* out, size_t len) {
+    std::string bytes = random_bytes(len);
+    std::copy(bytes.begin(), bytes.end(), out);
+    return 0;
+}
+
+std::string spec_signing_message(std::string_view bundle, std::string_view revision, std::string_view digest_raw) {
+    return cat("drover-spec-v1\n", bundle, "\n", revision, "\n", hex_encode(digest_raw), "\n");
+}
+
+std::string generate_p256_key_pem() {
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    if (mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+        mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk), os_random, nullptr) != 0) {
+        mbedtls_pk_free(&pk);
+        throw std::runtime_error("mbedtls: ECDSA P-256 key generation failed");
+    }
+    unsigned char buf[1024];
+    int rc = mbedtls_pk_write_key_pem(&pk, buf, sizeof buf);
+    mbedtls_pk_free(&pk);
+    if (rc != 0) throw std::runtime_error("mbedtls: cannot write key PEM");
+    return reinterpret_cast<const char*>(buf);
+}
+
+static std::unique_ptr<mbedtls_pk_context> new_pk() {
+    auto pk = std::make_unique<mbedtls_pk_context>();
+    mbedtls_pk_init(pk.get());
+    return pk;
+}
+
+static bool is_p256(mbedtls_pk_context* pk) {
+    return mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY && mbedtls_pk_ec(*pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+}
+
+void SigningKey::Free::operator()(mbedtls_pk_context* pk) const {
+    mbedtls_pk_free(pk);
+    delete pk;
+}
+void VerifyKey::Free::operator()(mbedtls_pk_context* pk) const {
+    mbedtls_pk_free(pk);
+    delete pk;
+}
+
+Result<SigningKey> SigningKey::from_pem(std::string_view pem) {
+    SigningKey key;
+    key.pk_.reset(new_pk().release());
+    std::string z(pem);  // mbedTLS wants the terminating NUL counted for PEM
+    if (mbedtls_pk_parse_key(key.pk_.get(), reinterpret_cast<const unsigned char*>(z.c_str()), z.size() + 1,
+                             nullptr, 0) != 0)
+        return fail("signing key is not a valid PEM private key");
+    if (!is_p256(key.pk_.get())) return fail("signing key is not an ECDSA P-256 key");
+    return key;
+}
+
+std::string SigningKey::sign(std::string_view message) const {
+    std::string hash = sha256(message);
+    unsigned char sig[MBEDTLS_ECDSA_MAX_LEN];
+    size_t len = 0;
+    if (mbedtls_pk_sign(pk_.get(), MBEDTLS_MD_SHA256, reinterpret_cast<const unsigned char*>(hash.data()),
+                        hash.size(), sig, &len, os_random, nullptr) != 0)
+        throw std::runtime_error("mbedtls: signing failed");
+    return std::string(reinterpret_cast<const char*>(sig), len);
+}
+
+std::string SigningKey::public_pem() const {
+    unsigned char buf[512];
+    if (mbedtls_pk_write_pubkey_pem(pk_.get(), buf, sizeof buf) != 0)
+        throw std::runtime_error("mbedtls: cannot write public key PEM");
+    return reinterpret_cast<const char*>(buf);
+}
+
+Result<VerifyKey> VerifyKey::from_pem(std::string_view public_pem) {
+    VerifyKey key;
+    key.pk_.reset(new_pk().release());
+    std::string z(public_pem);
+    if (mbedtls_pk_parse_public_key(key.pk_.get(), reinterpret_cast<const unsigned char*>(z.c_str()),
+                                    z.size() + 1) != 0)
+        return fail("signing public key is not a valid PEM public key");
+    if (!is_p256(key.pk_.get())) return fail("signing public key is not an ECDSA P-256 key");
+    return key;
+}
+
+bool VerifyKey::verify(std::string_view message, std::string_view signature) const {
+    if (signature.empty() || signature.size() > MBEDTLS_ECDSA_MAX_LEN) return false;
+    std::string hash = sha256(message);
+    return mbedtls_pk_verify(pk_.get(), MBEDTLS_MD_SHA256, reinterpret_cast<const unsigned char*>(hash.data()),
+                             hash.size(), reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size()) == 0;
+}
+
+}  // namespace drover

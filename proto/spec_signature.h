@@ -1,0 +1,50 @@
+#pragma once
+// Spec signatures: the hub signs (bundle, revision, digest) with its ECDSA
+// P-256 key; agents verify against the public key they pinned, before they
+// store a spec and again before they apply it from the cache.
+#include <mbedtls/pk.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace drover {
+
+// The exact bytes that are signed. Field separators cannot occur inside
+// bundle names or revisions (both validated), and the digest is hex.
+std::string spec_signing_message(std::string_view bundle, std::string_view revision, std::string_view digest_raw);
+
+// A fresh ECDSA P-256 private key, PEM (SEC1).
+std::string generate_p256_key_pem();
+
+class SigningKey {
+public:
+    static Result<SigningKey> from_pem(std::string_view pem);
+    std::string sign(std::string_view message) const;  // DER signature
+    std::string public_pem() const;
+
+private:
+    struct Free {
+        void operator()(mbedtls_pk_context* pk) const;
+    };
+    std::unique_ptr<mbedtls_pk_context, Free> pk_;
+};
+
+class VerifyKey {
+public:
+    static Result<VerifyKey> from_pem(std::string_view public_pem);
+    bool verify(std::string_view message, std::string_view signature) const;
+
+private:
+    struct Free {
+        void operator()(mbedtls_pk_context* pk) const;
+    };
+    std::unique_ptr<mbedtls_pk_context, Free> pk_;
+};
+
+// mbedTLS-style RNG callback over getrandom(); p_rng is unused.
+int os_random(void* p_rng, unsigned char* out, size_t len);
+
+}  // namespace drover
