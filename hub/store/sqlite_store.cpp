@@ -1,0 +1,332 @@
+#include "hub/store/sqlite_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.h"
+#include "common/text.h"
+
+namespace drover::hub {
+
+using nlohmann::json;
+
+namespace {
+
+// Schema history. Append new steps; never edit a released one.
+const std::vector<std::string_view> kMigrations = {
+    R"(CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+       CREATE TABLE tokens (
+         id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL UNIQUE, labels TEXT NOT NULL,
+         uses_left INTEGER, expires_ms INTEGER, created_ms INTEGER NOT NULL,
+         revoked INTEGER NOT NULL DEFAULT 0);
+       CREATE TABLE agents (
+         id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, credential_hash TEXT NOT NULL,
+         token_labels TEXT NOT NULL, reported_labels TEXT NOT NULL DEFAULT '{}',
+         operator_labels TEXT NOT NULL DEFAULT '{}', facts TEXT NOT NULL DEFAULT '{}',
+         version TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL,
+         last_seen_ms INTEGER NOT NULL, online INTEGER NOT NULL DEFAULT 0,
+         acked_seq INTEGER NOT NULL DEFAULT 0);
+       CREATE TABLE status (
+         agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE, bundle TEXT NOT NULL,
+         digest TEXT NOT NULL, revision TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL,
+         seq INTEGER NOT NULL, time_ms INTEGER NOT NULL, resources INTEGER NOT NULL,
+         PRIMARY KEY (agent_id, bundle));
+       CREATE TABLE events (
+         id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,
+         kind TEXT NOT NULL, message TEXT NOT NULL);)",
+};
+
+std::string labels_json(const Labels& labels) { return json(labels).dump(); }
+
+Labels parse_labels_json(const std::string& text) {
+    Labels out;
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_object()) return out;
+    for (auto& [k, v] : j.items())
+        if (v.is_string()) out[k] = v.get<std::string>();
+    return out;
+}
+
+std::map<std::string, std::optional<std::string>> parse_overrides(const std::string& text) {
+    std::map<std::string, std::optional<std::string>> out;
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_object()) return out;
+    for (auto& [k, v] : j.items()) {
+        if (v.is_string()) out[k] = v.get<std::string>();
+        else if (v.is_null()) out[k] = std::nullopt;
+    }
+    return out;
+}
+
+constexpr const char* kAgentColumns =
+    "id, name, token_labels, reported_labels, operator_labels, facts, version, created_ms, last_seen_ms, online, "
+    "acked_seq";
+
+AgentRecord read_agent(const sql::Stmt& s) {
+    AgentRecord a;
+    a.id = s.text(0);
+    a.name = s.text(1);
+    a.token_labels = parse_labels_json(s.text(2));
+    a.reported_labels = parse_labels_json(s.text(3));
+    a.operator_labels = parse_overrides(s.text(4));
+    a.facts = parse_labels_json(s.text(5));
+    a.version = s.text(6);
+    a.created_ms = s.int64(7);
+    a.last_seen_ms = s.int64(8);
+    a.online = s.int64(9) != 0;
+    a.acked_seq = static_cast<uint64_t>(s.int64(10));
+    return a;
+}
+
+}  // namespace
+
+Labels AgentRecord::effective_labels() const {
+    Labels out = token_labels;
+    for (auto& [k, v] : reported_labels) out[k] = v;
+    for (auto& [k, v] : operator_labels) {
+        if (v) out[k] = *v;
+        else out.erase(k);
+    }
+    return out;
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+    auto db = sql::Db::open(path, sql::Durability::full);
+    if (!db) return std::unexpected(db.error());
+    try {
+        if (auto m = db->migrate(kMigrations); !m) return std::unexpected(m.error());
+    } catch (const sql::Failure& e) {
+        return fail(cat("hub store ", path, ": ", e.what()));
+    }
+    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db)));
+}
+
+void SqliteStore::add_token(const TokenRecord& t, const std::string& secret_hash) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(
+        "INSERT INTO tokens (id, secret_hash, labels, uses_left, expires_ms, created_ms, revoked) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, t.id).bind(2, secret_hash).bind(3, labels_json(t.labels));
+    if (t.uses_left) s.bind(4, *t.uses_left);
+    else s.bind_null(4);
+    if (t.expires_ms) s.bind(5, *t.expires_ms);
+    else s.bind_null(5);
+    s.bind(6, t.created_ms).bind(7, int64_t{t.revoked});
+    s.run();
+}
+
+Result<TokenRecord> SqliteStore::consume_token(const std::string& secret_hash, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    auto s = db_.prepare(
+        "SELECT id, labels, uses_left, expires_ms, created_ms, revoked FROM tokens WHERE secret_hash = ?");
+    s.bind(1, secret_hash);
+    if (!s.step()) return fail("registration token is not known to this hub");
+    TokenRecord t;
+    t.id = s.text(0);
+    t.labels = parse_labels_json(s.text(1));
+    if (!s.is_null(2)) t.uses_left = s.int64(2);
+    if (!s.is_null(3)) t.expires_ms = s.int64(3);
+    t.created_ms = s.int64(4);
+    t.revoked = s.int64(5) != 0;
+    s.reset();
+    if (t.revoked) return fail(cat("registration token ", t.id, " was revoked"));
+    if (t.expires_ms && *t.expires_ms <= now_ms) return fail(cat("registration token ", t.id, " has expired"));
+    if (t.uses_left && *t.uses_left <= 0) return fail(cat("registration token ", t.id, " is used up"));
+    if (t.uses_left) {
+        --*t.uses_left;
+        db_.prepare("UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ?").bind(1, t.id).run();
+    }
+    tx.commit();
+    return t;
+}
+
+AgentRecord SqliteStore::register_agent(const std::string& wanted_name, const std::string& credential_hash,
+                                        const Labels& token_labels, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    auto taken = db_.prepare("SELECT 1 FROM agents WHERE name = ?");
+    std::string name = wanted_name;
+    for (int n = 2;; ++n) {
+        taken.bind(1, name);
+        bool exists = taken.step();
+        taken.reset();
+        if (!exists) break;
+        name = cat(wanted_name, "-", n);
+    }
+    AgentRecord a;
+    a.id = random_token("agt_", 12);
+    a.name = name;
+    a.token_labels = token_labels;
+    a.created_ms = a.last_seen_ms = now_ms;
+    db_.prepare(
+           "INSERT INTO agents (id, name, credential_hash, token_labels, created_ms, last_seen_ms) "
+           "VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(1, a.id)
+        .bind(2, a.name)
+        .bind(3, credential_hash)
+        .bind(4, labels_json(token_labels))
+        .bind(5, now_ms)
+        .bind(6, now_ms)
+        .run();
+    tx.commit();
+    return a;
+}
+
+std::optional<AgentRecord> SqliteStore::agent_where(const char* column, const std::string& value) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(cat("SELECT ", kAgentColumns, " FROM agents WHERE ", column, " = ?"));
+    s.bind(1, value);
+    if (!s.step()) return std::nullopt;
+    return read_agent(s);
+}
+
+std::optional<AgentRecord> SqliteStore::agent(const std::string& id) { return agent_where("id", id); }
+std::optional<AgentRecord> SqliteStore::agent_by_name(const std::string& name) { return agent_where("name", name); }
+
+std::optional<std::string> SqliteStore::credential_hash(const std::string& agent_id) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT credential_hash FROM agents WHERE id = ?");
+    s.bind(1, agent_id);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+}
+
+std::vector<AgentRecord> SqliteStore::agents() {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(cat("SELECT ", kAgentColumns, " FROM agents ORDER BY name"));
+    std::vector<AgentRecord> out;
+    while (s.step()) out.push_back(read_agent(s));
+    return out;
+}
+
+void SqliteStore::agent_connected(const std::string& id, const Labels& reported,
+                                  const std::map<std::string, std::string>& facts, const std::string& version,
+                                  int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    db_.prepare(
+           "UPDATE agents SET reported_labels = ?, facts = ?, version = ?, last_seen_ms = ?, online = 1 WHERE id = ?")
+        .bind(1, labels_json(reported))
+        .bind(2, json(facts).dump())
+        .bind(3, version)
+        .bind(4, now_ms)
+        .bind(5, id)
+        .run();
+}
+
+void SqliteStore::agent_disconnected(const std::string& id, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE agents SET online = 0, last_seen_ms = ? WHERE id = ?").bind(1, now_ms).bind(2, id).run();
+}
+
+void SqliteStore::all_agents_offline(int64_t) {
+    std::lock_guard lock(mutex_);
+    // last_seen_ms stays what it was: the hub did not see them after that.
+    db_.exec("UPDATE agents SET online = 0 WHERE online = 1");
+}
+
+void SqliteStore::set_operator_labels(const std::string& id,
+                                      const std::map<std::string, std::optional<std::string>>& labels) {
+    json j = json::object();
+    for (auto& [k, v] : labels) j[k] = v ? json(*v) : json(nullptr);
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE agents SET operator_labels = ? WHERE id = ?").bind(1, j.dump()).bind(2, id).run();
+}
+
+uint64_t SqliteStore::record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses) {
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    auto get = db_.prepare("SELECT acked_seq FROM agents WHERE id = ?");
+    get.bind(1, agent_id);
+    if (!get.step()) return 0;
+    uint64_t acked = static_cast<uint64_t>(get.int64(0));
+    get.reset();
+    auto upsert = db_.prepare(
+        "INSERT INTO status (agent_id, bundle, digest, revision, state, message, seq, time_ms, resources) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, bundle) DO UPDATE SET "
+        "digest = excluded.digest, revision = excluded.revision, state = excluded.state, "
+        "message = excluded.message, seq = excluded.seq, time_ms = excluded.time_ms, "
+        "resources = excluded.resources");
+    auto remove = db_.prepare("DELETE FROM status WHERE agent_id = ? AND bundle = ?");
+    for (auto& st : statuses) {
+        if (st.seq <= acked) continue;  // a resend of something already stored
+        if (st.state == "Removed") {
+            remove.bind(1, agent_id).bind(2, st.bundle).run();
+        } else {
+            upsert.bind(1, agent_id)
+                .bind(2, st.bundle)
+                .bind(3, st.digest)
+                .bind(4, st.revision)
+                .bind(5, st.state)
+                .bind(6, st.message)
+                .bind(7, static_cast<int64_t>(st.seq))
+                .bind(8, st.time_ms)
+                .bind(9, int64_t{st.resources})
+                .run();
+        }
+        acked = st.seq;
+    }
+    db_.prepare("UPDATE agents SET acked_seq = ? WHERE id = ?")
+        .bind(1, static_cast<int64_t>(acked))
+        .bind(2, agent_id)
+        .run();
+    tx.commit();
+    return acked;
+}
+
+std::vector<StatusRecord> SqliteStore::statuses() {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(
+        "SELECT agent_id, bundle, digest, revision, state, message, seq, time_ms, resources FROM status "
+        "ORDER BY agent_id, bundle");
+    std::vector<StatusRecord> out;
+    while (s.step()) {
+        StatusRecord r;
+        r.agent_id = s.text(0);
+        r.bundle = s.text(1);
+        r.digest = s.text(2);
+        r.revision = s.text(3);
+        r.state = s.text(4);
+        r.message = s.text(5);
+        r.seq = static_cast<uint64_t>(s.int64(6));
+        r.time_ms = s.int64(7);
+        r.resources = static_cast<uint32_t>(s.int64(8));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void SqliteStore::add_event(const std::string& kind, const std::string& message, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("INSERT INTO events (time_ms, kind, message) VALUES (?, ?, ?)")
+        .bind(1, now_ms)
+        .bind(2, kind)
+        .bind(3, message)
+        .run();
+}
+
+std::vector<EventRecord> SqliteStore::events(size_t limit) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT id, time_ms, kind, message FROM events ORDER BY id DESC LIMIT ?");
+    s.bind(1, static_cast<int64_t>(limit));
+    std::vector<EventRecord> out;
+    while (s.step()) out.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
+    return out;
+}
+
+std::optional<std::string> SqliteStore::setting(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT value FROM settings WHERE key = ?");
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+}
+
+void SqliteStore::set_setting(const std::string& key, const std::string& value) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(1, key)
+        .bind(2, value)
+        .run();
+}
+
+}  // namespace drover::hub

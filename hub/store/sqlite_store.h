@@ -1,0 +1,46 @@
+#pragma once
+#include <memory>
+#include <mutex>
+
+#include "common/sqlite.h"
+#include "hub/store/store.h"
+
+namespace drover::hub {
+
+// The embedded store: one SQLite file, WAL, synchronous=FULL (a status the
+// hub acked must survive a power cut: the agent has deleted its copy).
+// Thread-safe: a mutex serialises callers (the event loop and the Git worker).
+class SqliteStore final : public Store {
+public:
+    static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+
+    void add_token(const TokenRecord& token, const std::string& secret_hash) override;
+    Result<TokenRecord> consume_token(const std::string& secret_hash, int64_t now_ms) override;
+    AgentRecord register_agent(const std::string& wanted_name, const std::string& credential_hash,
+                               const Labels& token_labels, int64_t now_ms) override;
+    std::optional<AgentRecord> agent(const std::string& id) override;
+    std::optional<AgentRecord> agent_by_name(const std::string& name) override;
+    std::optional<std::string> credential_hash(const std::string& agent_id) override;
+    std::vector<AgentRecord> agents() override;
+    void agent_connected(const std::string& id, const Labels& reported, const std::map<std::string, std::string>& facts,
+                         const std::string& version, int64_t now_ms) override;
+    void agent_disconnected(const std::string& id, int64_t now_ms) override;
+    void all_agents_offline(int64_t now_ms) override;
+    void set_operator_labels(const std::string& id,
+                             const std::map<std::string, std::optional<std::string>>& labels) override;
+    uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses) override;
+    std::vector<StatusRecord> statuses() override;
+    void add_event(const std::string& kind, const std::string& message, int64_t now_ms) override;
+    std::vector<EventRecord> events(size_t limit) override;
+    std::optional<std::string> setting(const std::string& key) override;
+    void set_setting(const std::string& key, const std::string& value) override;
+
+private:
+    explicit SqliteStore(sql::Db db) : db_(std::move(db)) {}
+    std::optional<AgentRecord> agent_where(const char* column, const std::string& value);
+
+    std::mutex mutex_;
+    sql::Db db_;
+};
+
+}  // namespace drover::hub

@@ -1,0 +1,109 @@
+#pragma once
+// The hub's store: agents, registration tokens, per agent x bundle status,
+// events and a few settings. This narrow interface is all the rest of the hub
+// sees; SQLite (sqlite_store.h) is the embedded backend, and a PostgreSQL
+// backend for several hub replicas can implement the same interface.
+//
+// Expected failures (unknown token, unknown agent) are values. Broken storage
+// (disk full, corruption) throws: the caller cannot fix it by retrying the
+// request, and nothing half-written is left behind because every method is
+// one transaction.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/labels.h"
+
+namespace drover::hub {
+
+struct TokenRecord {
+    std::string id;                     // "tok_..." public id, safe to show
+    Labels labels;                      // default labels of agents it enrols
+    std::optional<int64_t> uses_left;   // nullopt: unlimited
+    std::optional<int64_t> expires_ms;  // nullopt: never
+    int64_t created_ms = 0;
+    bool revoked = false;
+};
+
+struct AgentRecord {
+    std::string id;
+    std::string name;
+    Labels token_labels;     // from the registration token
+    Labels reported_labels;  // what the agent says in Hello
+    // Operator overrides: a value sets the label, nullopt removes it even if
+    // the agent reports it.
+    std::map<std::string, std::optional<std::string>> operator_labels;
+    std::map<std::string, std::string> facts;
+    std::string version;
+    int64_t created_ms = 0;
+    int64_t last_seen_ms = 0;
+    bool online = false;
+    uint64_t acked_seq = 0;  // highest status seq stored for this agent
+
+    // token labels, overridden by reported labels, overridden by the operator.
+    Labels effective_labels() const;
+};
+
+struct StatusRecord {
+    std::string agent_id;
+    std::string bundle;
+    std::string digest;    // hex
+    std::string revision;  // commit hex
+    std::string state;     // "Ready", ...
+    std::string message;
+    uint64_t seq = 0;
+    int64_t time_ms = 0;
+    uint32_t resources = 0;
+};
+
+struct EventRecord {
+    int64_t id = 0;
+    int64_t time_ms = 0;
+    std::string kind;  // "push", "rejected", "registered", ...
+    std::string message;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual void add_token(const TokenRecord& token, const std::string& secret_hash) = 0;
+    // Atomically check (exists, not revoked, not expired, uses left) and use
+    // one use of the token whose secret hashes to secret_hash.
+    virtual Result<TokenRecord> consume_token(const std::string& secret_hash, int64_t now_ms) = 0;
+
+    // Create an agent with a fresh id. A name already held by another agent
+    // is never taken over: the new agent gets the first free "name-2",
+    // "name-3", ... and the returned record says which.
+    virtual AgentRecord register_agent(const std::string& wanted_name, const std::string& credential_hash,
+                                       const Labels& token_labels, int64_t now_ms) = 0;
+    virtual std::optional<AgentRecord> agent(const std::string& id) = 0;
+    virtual std::optional<AgentRecord> agent_by_name(const std::string& name) = 0;
+    virtual std::optional<std::string> credential_hash(const std::string& agent_id) = 0;
+    virtual std::vector<AgentRecord> agents() = 0;
+    virtual void agent_connected(const std::string& id, const Labels& reported, const std::map<std::string, std::string>& facts,
+                                 const std::string& version, int64_t now_ms) = 0;
+    virtual void agent_disconnected(const std::string& id, int64_t now_ms) = 0;
+    // Marks every agent offline: a fresh hub process has no sessions.
+    virtual void all_agents_offline(int64_t now_ms) = 0;
+    virtual void set_operator_labels(const std::string& id,
+                                     const std::map<std::string, std::optional<std::string>>& labels) = 0;
+
+    // Store statuses with seq > the agent's acked seq (older ones are
+    // duplicates of what is stored) and advance the acked seq, in one
+    // transaction. REMOVED deletes the agent x bundle row. Returns the new
+    // acked seq.
+    virtual uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses) = 0;
+    virtual std::vector<StatusRecord> statuses() = 0;
+
+    virtual void add_event(const std::string& kind, const std::string& message, int64_t now_ms) = 0;
+    virtual std::vector<EventRecord> events(size_t limit) = 0;
+
+    virtual std::optional<std::string> setting(const std::string& key) = 0;
+    virtual void set_setting(const std::string& key, const std::string& value) = 0;
+};
+
+}  // namespace drover::hub

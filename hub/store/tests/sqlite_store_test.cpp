@@ -1,0 +1,122 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include "hub/store/sqlite_store.h"
+
+using namespace drover;
+using namespace drover::hub;
+
+namespace {
+struct TempStore {
+    std::string path;
+    std::unique_ptr<SqliteStore> store;
+    TempStore() {
+        char name[] = "/tmp/drover-store-XXXXXX";
+        close(mkstemp(name));
+        unlink(name);
+        path = name;
+        reopen();
+    }
+    void reopen() {
+        store.reset();
+        auto s = SqliteStore::open(path);
+        REQUIRE(s);
+        store = std::move(*s);
+    }
+    ~TempStore() {
+        store.reset();
+        for (auto suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
+    }
+};
+StatusRecord status(uint64_t seq, std::string bundle, std::string state) {
+    StatusRecord s;
+    s.seq = seq;
+    s.bundle = std::move(bundle);
+    s.state = std::move(state);
+    s.digest = "d";
+    s.revision = "r";
+    return s;
+}
+}  // namespace
+
+TEST_CASE("a registration token enrols until its uses run out") {
+    TempStore t;
+    t.store->add_token({.id = "tok_1", .labels = {{"site", "lab"}}, .uses_left = 2, .created_ms = 1}, "h1");
+    auto first = t.store->consume_token("h1", 10);
+    REQUIRE(first);
+    CHECK(first->labels.at("site") == "lab");
+    CHECK(first->uses_left == 1);
+    CHECK(t.store->consume_token("h1", 10));
+    auto third = t.store->consume_token("h1", 10);
+    REQUIRE_FALSE(third);
+    CHECK(third.error().message == "registration token tok_1 is used up");
+    CHECK(t.store->consume_token("nope", 10).error().message == "registration token is not known to this hub");
+}
+
+TEST_CASE("expired and revoked tokens are refused; unlimited ones keep working") {
+    TempStore t;
+    t.store->add_token({.id = "tok_e", .expires_ms = 100, .created_ms = 1}, "he");
+    t.store->add_token({.id = "tok_r", .created_ms = 1, .revoked = true}, "hr");
+    t.store->add_token({.id = "tok_u", .created_ms = 1}, "hu");
+    CHECK(t.store->consume_token("he", 99));
+    CHECK(t.store->consume_token("he", 100).error().message == "registration token tok_e has expired");
+    CHECK(t.store->consume_token("hr", 1).error().message == "registration token tok_r was revoked");
+    for (int i = 0; i < 5; ++i) CHECK(t.store->consume_token("hu", 1));
+}
+
+TEST_CASE("a second device claiming a taken name gets a suffixed name, never the existing identity") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "c1", {}, 1);
+    auto b = t.store->register_agent("edge", "c2", {}, 2);
+    auto c = t.store->register_agent("edge", "c3", {}, 3);
+    CHECK(a.name == "edge");
+    CHECK(b.name == "edge-2");
+    CHECK(c.name == "edge-3");
+    CHECK(a.id != b.id);
+    CHECK(t.store->credential_hash(a.id) == "c1");
+    CHECK(t.store->agent_by_name("edge-2")->id == b.id);
+}
+
+TEST_CASE("effective labels: token, then reported, then operator overrides and removals") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "c", {{"site", "lab"}, {"ring", "stable"}}, 1);
+    t.store->agent_connected(a.id, {{"role", "gateway"}, {"ring", "canary"}, {"size", "small"}}, {{"arch", "x86_64"}},
+                             "0.1.0", 5);
+    t.store->set_operator_labels(a.id, {{"role", "edge"}, {"size", std::nullopt}});
+    auto got = t.store->agent(a.id);
+    REQUIRE(got);
+    CHECK(got->online);
+    CHECK(got->facts.at("arch") == "x86_64");
+    Labels want = {{"site", "lab"}, {"ring", "canary"}, {"role", "edge"}};
+    CHECK(got->effective_labels() == want);
+}
+
+TEST_CASE("statuses are stored once per seq, survive a reopen, and Removed deletes the row") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "c", {}, 1);
+    CHECK(t.store->record_statuses(a.id, {status(1, "web", "Applying"), status(2, "web", "Ready"),
+                                          status(3, "db", "Ready")}) == 3);
+    // A resend after a broken link: seq 2 and 3 again plus a new one.
+    CHECK(t.store->record_statuses(a.id, {status(2, "web", "Applying"), status(3, "db", "Failed"),
+                                          status(4, "db", "Removed")}) == 4);
+    t.reopen();
+    auto rows = t.store->statuses();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].bundle == "web");
+    CHECK(rows[0].state == "Ready");
+    CHECK(t.store->agent(a.id)->acked_seq == 4);
+}
+
+TEST_CASE("settings and events persist") {
+    TempStore t;
+    t.store->set_setting("deployed_commit", "abc");
+    t.store->set_setting("deployed_commit", "def");
+    t.store->add_event("push", "one", 1);
+    t.store->add_event("rejected", "two", 2);
+    t.reopen();
+    CHECK(t.store->setting("deployed_commit") == "def");
+    CHECK_FALSE(t.store->setting("missing"));
+    auto ev = t.store->events(10);
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].kind == "rejected");
+}
