@@ -1,0 +1,207 @@
+#include "hub/server/agent_session.h"
+
+#include <algorithm>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "drover_config.h"
+#include "proto/frame.h"
+#include "proto/states.h"
+
+namespace drover::hub {
+
+AgentSession::AgentSession(Fleet& fleet, Transport& transport, SessionLimits limits)
+    : fleet_(fleet), transport_(transport), limits_(limits) {}
+
+AgentSession::~AgentSession() {
+    if (!agent_id_.empty()) fleet_.detach(agent_id_, this);
+}
+
+void AgentSession::send(const v1::Envelope& env) { transport_.send(wire::encode(env)); }
+
+void AgentSession::end(const std::string& reason) {
+    if (phase_ == Phase::closed) return;
+    log::info("session ", name_.empty() ? "(unregistered)" : name_, ": closing: ", reason);
+    v1::Envelope env;
+    env.mutable_close()->set_reason(reason);
+    send(env);
+    transport_.close(reason);
+    phase_ = Phase::closed;
+    transfer_.reset();
+}
+
+void AgentSession::on_closed() {
+    phase_ = Phase::closed;
+    transfer_.reset();
+    if (agent_id_.empty()) return;
+    fleet_.detach(agent_id_, this);
+    // A session replaced by a newer one of the same agent must not mark the
+    // agent offline under its successor.
+    if (fleet_.online(agent_id_)) return;
+    fleet_.store().agent_disconnected(agent_id_, fleet_.now_ms());
+    log::info("agent ", name_, " went offline");
+}
+
+void AgentSession::on_frame(std::string_view frame) {
+    if (phase_ == Phase::closed) return;
+    auto env = wire::decode(frame);
+    if (!env) return end(cat("malformed frame: ", env.error().message));
+    if (phase_ == Phase::hello) {
+        if (env->msg_case() != v1::Envelope::kHello)
+            return end(cat("expected hello as the first message, got ", wire::message_name(*env)));
+        return handle_hello(env->hello());
+    }
+    switch (env->msg_case()) {
+        case v1::Envelope::kFetch: return handle_fetch(env->fetch());
+        case v1::Envelope::kStatus: return handle_status(env->status());
+        case v1::Envelope::kClose:
+            log::info("agent ", name_, " closed its session: ", quoted(env->close().reason()));
+            transport_.close("agent said goodbye");
+            phase_ = Phase::closed;
+            return;
+        default: return end(cat("unexpected ", wire::message_name(*env), " message from an agent"));
+    }
+}
+
+static std::optional<std::string> check_hello(const v1::Hello& h, const SessionLimits& limits) {
+    if (h.protocol() != wire::kProtocolVersion)
+        return cat("protocol version ", h.protocol(), " is not supported (hub speaks ", wire::kProtocolVersion, ")");
+    if (h.name().empty() || !validate_label("name", h.name()))
+        return cat("agent name ", quoted(h.name().substr(0, 80)),
+                   " is invalid: use 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric");
+    if (static_cast<size_t>(h.labels_size()) > limits.max_labels)
+        return cat("too many labels (", h.labels_size(), ", limit ", limits.max_labels, ")");
+    for (auto& [k, v] : h.labels())
+        if (auto ok = validate_label(k, v); !ok) return ok.error().message;
+    if (static_cast<size_t>(h.facts_size()) > limits.max_facts)
+        return cat("too many facts (", h.facts_size(), ", limit ", limits.max_facts, ")");
+    for (auto& [k, v] : h.facts())
+        if (k.size() > limits.max_fact_bytes || v.size() > limits.max_fact_bytes)
+            return cat("fact ", quoted(k.substr(0, 40)), " is longer than ", limits.max_fact_bytes, " bytes");
+    if (h.version().size() > 64) return std::string("version string is longer than 64 bytes");
+    if (!h.desired_hash().empty() && h.desired_hash().size() != kDigestSize)
+        return std::string("desired_hash must be 32 bytes");
+    return std::nullopt;
+}
+
+void AgentSession::handle_hello(const v1::Hello& hello) {
+    if (auto problem = check_hello(hello, limits_)) return end(*problem);
+    Store& store = fleet_.store();
+    int64_t now = fleet_.now_ms();
+    std::string issued_credential;
+    AgentRecord agent;
+    if (!hello.agent_id().empty()) {
+        auto hash = store.credential_hash(hello.agent_id());
+        if (!hash || !equal_secret(*hash, sha256_hex(hello.credential())))
+            return end("unknown or revoked agent credential");
+        agent = *store.agent(hello.agent_id());
+    } else if (!hello.registration_token().empty()) {
+        auto token = store.consume_token(sha256_hex(hello.registration_token()), now);
+        if (!token) return end(token.error().message);
+        issued_credential = random_token("drv_agt_", 32);
+        agent = store.register_agent(hello.name(), sha256_hex(issued_credential), token->labels, now);
+        store.add_event("registered", cat("agent ", agent.name, " registered with token ", token->id), now);
+        log::info("agent ", agent.name, " (", agent.id, ") registered with token ", token->id);
+    } else {
+        return end("hello carries neither an agent credential nor a registration token");
+    }
+    Labels reported(hello.labels().begin(), hello.labels().end());
+    std::map<std::string, std::string> facts(hello.facts().begin(), hello.facts().end());
+    store.agent_connected(agent.id, reported, facts, hello.version(), now);
+    agent.reported_labels = reported;
+
+    agent_id_ = agent.id;
+    name_ = agent.name;
+    labels_ = agent.effective_labels();
+    sent_hash_ = hello.desired_hash();
+    phase_ = Phase::active;
+    fleet_.attach(agent_id_, this);
+    log::info("agent ", name_, " online (", hello.version(), ")");
+
+    v1::Envelope env;
+    auto* w = env.mutable_welcome();
+    w->set_agent_id(agent.id);
+    w->set_name(agent.name);
+    w->set_credential(issued_credential);
+    w->set_signing_key(fleet_.signing_key_pem());
+    w->set_acked_seq(agent.acked_seq);
+    w->mutable_labels()->insert(labels_.begin(), labels_.end());
+    send(env);
+    refresh();
+}
+
+void AgentSession::refresh() {
+    if (phase_ != Phase::active) return;
+    if (auto agent = fleet_.store().agent(agent_id_)) labels_ = agent->effective_labels();
+    auto deployment = fleet_.deployment();
+    std::vector<v1::Deployment> desired;
+    if (deployment) desired = deployment->desired_for(labels_, name_);
+    entitled_.clear();
+    for (auto& d : desired) entitled_.insert(d.digest());
+    std::string hash = desired_hash(desired);
+    if (hash == sent_hash_) return;
+    sent_hash_ = hash;
+    v1::Envelope env;
+    auto* ds = env.mutable_desired();
+    ds->set_hash(hash);
+    for (auto& d : desired) *ds->add_bundles() = std::move(d);
+    log::info("agent ", name_, ": sending desired state (", ds->bundles_size(), " bundles)");
+    send(env);
+}
+
+void AgentSession::handle_fetch(const v1::Fetch& fetch) {
+    if (!entitled_.count(fetch.digest()))
+        return end("fetch of a spec that is not in this agent's desired set");
+    auto deployment = fleet_.deployment();
+    auto it = deployment->content_by_digest.find(fetch.digest());
+    if (it == deployment->content_by_digest.end()) return end("fetch of unknown content");
+    if (fetch.offset() > it->second->size())
+        return end(cat("fetch offset ", fetch.offset(), " is beyond the content size ", it->second->size()));
+    transfer_ = Transfer{fetch.digest(), it->second, static_cast<size_t>(fetch.offset())};
+    pump();
+}
+
+void AgentSession::pump() {
+    while (transfer_ && phase_ == Phase::active && transport_.queued() < limits_.chunks_in_flight) {
+        auto& t = *transfer_;
+        size_t n = std::min(wire::kChunkSize, t.content->size() - t.offset);
+        v1::Envelope env;
+        auto* c = env.mutable_chunk();
+        c->set_digest(t.digest);
+        c->set_offset(t.offset);
+        c->set_data(t.content->substr(t.offset, n));
+        c->set_total(t.content->size());
+        t.offset += n;
+        bool last = t.offset == t.content->size();
+        c->set_last(last);
+        send(env);
+        if (last) transfer_.reset();
+    }
+}
+
+void AgentSession::on_drained() { pump(); }
+
+void AgentSession::handle_status(const v1::Status& s) {
+    if (s.seq() == 0) return end("status seq must be positive");
+    if (s.bundle().empty() || s.bundle().size() > 253) return end("status names no valid bundle");
+    if (!s.digest().empty() && s.digest().size() != kDigestSize) return end("status digest must be 32 bytes");
+    if (s.revision().size() > 64) return end("status revision is longer than 64 bytes");
+    const char* state = state_name(s.state());
+    if (std::string_view(state) == "Unknown") return end(cat("status state ", static_cast<int>(s.state()), " is unknown"));
+    StatusRecord r;
+    r.agent_id = agent_id_;
+    r.bundle = s.bundle();
+    r.digest = hex_encode(s.digest());
+    r.revision = s.revision();
+    r.state = state;
+    r.message = s.message().substr(0, limits_.max_message_bytes);
+    r.seq = s.seq();
+    r.time_ms = s.time_unix_ms();
+    r.resources = s.resources();
+    uint64_t acked = fleet_.store().record_statuses(agent_id_, {r});
+    v1::Envelope env;
+    env.mutable_ack()->set_up_to_seq(acked);
+    send(env);
+}
+
+}  // namespace drover::hub

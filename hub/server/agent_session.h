@@ -1,0 +1,73 @@
+#pragma once
+// One agent's session on the hub, independent of the socket under it (see
+// Transport). Frames in, frames out; anything malformed or unauthorised ends
+// the session with a Close naming what was wrong, and only that session.
+//
+// Content streaming: the session holds a shared_ptr to the compressed spec
+// (shared by every agent fetching the same digest) and an offset, and queues
+// the next chunk only when the transport has drained, so a slow link costs a
+// few chunks of memory, not a whole spec.
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "common/labels.h"
+#include "drover.pb.h"
+#include "hub/server/fleet.h"
+#include "hub/server/transport.h"
+
+namespace drover::hub {
+
+struct SessionLimits {
+    size_t max_labels = 64;
+    size_t max_facts = 32;
+    size_t max_fact_bytes = 256;
+    size_t max_message_bytes = 4096;  // status messages are truncated beyond
+    size_t chunks_in_flight = 4;
+};
+
+class AgentSession {
+public:
+    AgentSession(Fleet& fleet, Transport& transport, SessionLimits limits = {});
+    ~AgentSession();
+    AgentSession(const AgentSession&) = delete;
+    AgentSession& operator=(const AgentSession&) = delete;
+
+    void on_frame(std::string_view frame);
+    void on_drained();  // the transport wrote queued frames
+    void on_closed();   // the connection is gone
+    // Recompute this agent's desired set and send it if it changed.
+    void refresh();
+    // Close with a reason (used by the fleet when a newer session replaces this one).
+    void end(const std::string& reason);
+
+    const std::string& agent_id() const { return agent_id_; }
+
+private:
+    void handle_hello(const v1::Hello& hello);
+    void handle_fetch(const v1::Fetch& fetch);
+    void handle_status(const v1::Status& status);
+    void send(const v1::Envelope& env);
+    void pump();
+
+    struct Transfer {
+        std::string digest;
+        std::shared_ptr<const std::string> content;
+        size_t offset = 0;
+    };
+
+    Fleet& fleet_;
+    Transport& transport_;
+    SessionLimits limits_;
+    enum class Phase { hello, active, closed } phase_ = Phase::hello;
+    std::string agent_id_;
+    std::string name_;
+    Labels labels_;
+    std::string sent_hash_;             // desired hash the agent holds or was sent
+    std::set<std::string> entitled_;    // digests this agent may fetch
+    std::optional<Transfer> transfer_;
+};
+
+}  // namespace drover::hub

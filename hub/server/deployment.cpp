@@ -1,0 +1,65 @@
+#include "hub/server/deployment.h"
+
+#include "common/deflate.h"
+#include "proto/desired_set.h"
+
+namespace drover::hub {
+
+DeploymentResult build_deployment(const std::string& commit, const render::FileMap& files, const SigningKey& key) {
+    auto fleet = render::render_fleet(files);
+    if (!fleet) return std::unexpected(fleet.error());
+    auto d = std::make_shared<Deployment>();
+    d->commit = commit;
+    d->fleet = std::move(*fleet);
+    for (auto& bundle : d->fleet.bundles) {
+        auto& signed_specs = d->signed_specs.emplace_back();
+        for (auto& spec : bundle.specs) {
+            SignedSpec s;
+            s.digest = spec.digest;
+            s.signature = key.sign(spec_signing_message(bundle.name, commit, spec.digest));
+            auto& content = d->content_by_digest[spec.digest];
+            if (!content) content = std::make_shared<const std::string>(deflate_bytes(spec.json));
+            s.compressed = content;
+            signed_specs.push_back(std::move(s));
+        }
+    }
+    return std::shared_ptr<const Deployment>(std::move(d));
+}
+
+std::vector<v1::Deployment> Deployment::desired_for(const Labels& labels, const std::string& agent_name) const {
+    std::vector<v1::Deployment> out;
+    for (size_t i = 0; i < fleet.bundles.size(); ++i) {
+        auto& bundle = fleet.bundles[i];
+        const render::Spec* spec = bundle.spec_for(labels, agent_name, fleet.groups);
+        if (!spec) continue;
+        auto& s = signed_specs[i][static_cast<size_t>(spec - bundle.specs.data())];
+        v1::Deployment dep;
+        dep.set_bundle(bundle.name);
+        dep.set_revision(commit);
+        dep.set_digest(s.digest);
+        dep.set_signature(s.signature);
+        dep.set_size(s.compressed->size());
+        out.push_back(std::move(dep));
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.bundle() < b.bundle(); });
+    return out;
+}
+
+std::string Deployment::desired_digest(const std::string& bundle_name, const Labels& labels,
+                                       const std::string& agent_name) const {
+    for (auto& bundle : fleet.bundles) {
+        if (bundle.name != bundle_name) continue;
+        const render::Spec* spec = bundle.spec_for(labels, agent_name, fleet.groups);
+        return spec ? spec->digest : std::string();
+    }
+    return {};
+}
+
+std::string desired_hash(const std::vector<v1::Deployment>& desired) {
+    std::vector<DesiredEntry> entries;
+    entries.reserve(desired.size());
+    for (auto& d : desired) entries.push_back({d.bundle(), d.revision(), d.digest()});
+    return desired_set_hash(std::move(entries));
+}
+
+}  // namespace drover::hub

@@ -1,0 +1,44 @@
+#pragma once
+// A Deployment is one rendered, signed and compressed Git revision: what the
+// hub serves until the next good commit replaces it. Immutable once built and
+// shared (shared_ptr<const>) between the event loop and sessions streaming
+// content from it, so swapping in a new revision never copies specs.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/labels.h"
+#include "drover.pb.h"
+#include "hub/render/render.h"
+#include "proto/spec_signature.h"
+
+namespace drover::hub {
+
+struct SignedSpec {
+    std::string digest;     // 32 raw bytes
+    std::string signature;  // over spec_signing_message(bundle, commit, digest)
+    std::shared_ptr<const std::string> compressed;
+};
+
+struct Deployment {
+    std::string commit;  // hex
+    render::Fleet fleet;
+    // signed_specs[i][j] belongs to fleet.bundles[i].specs[j].
+    std::vector<std::vector<SignedSpec>> signed_specs;
+    std::map<std::string, std::shared_ptr<const std::string>> content_by_digest;
+
+    // What one agent should run, sorted by bundle name.
+    std::vector<v1::Deployment> desired_for(const Labels& labels, const std::string& agent_name) const;
+    // The spec digest an agent should run for a bundle; "" when not targeted.
+    std::string desired_digest(const std::string& bundle, const Labels& labels, const std::string& agent_name) const;
+};
+
+using DeploymentResult = std::expected<std::shared_ptr<const Deployment>, std::vector<render::Problem>>;
+
+// Render every bundle at commit, sign each spec and compress it once.
+DeploymentResult build_deployment(const std::string& commit, const render::FileMap& files, const SigningKey& key);
+
+std::string desired_hash(const std::vector<v1::Deployment>& desired);
+
+}  // namespace drover::hub

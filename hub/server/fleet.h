@@ -1,0 +1,55 @@
+#pragma once
+// Fleet: the hub's live view on the event-loop thread — the deployed
+// revision and which agents have a session now. Everything durable lives in
+// the Store; everything here can be rebuilt from it and from Git.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "hub/server/deployment.h"
+#include "hub/store/store.h"
+
+namespace drover::hub {
+
+class AgentSession;
+
+struct Rejection {
+    std::string commit;
+    std::string message;  // problems, one per line
+};
+
+class Fleet {
+public:
+    using Clock = std::function<int64_t()>;  // unix milliseconds
+    Fleet(Store& store, std::string signing_key_pem, Clock clock);
+
+    Store& store() { return store_; }
+    const std::string& signing_key_pem() const { return signing_key_pem_; }
+    int64_t now_ms() const { return clock_(); }
+
+    std::shared_ptr<const Deployment> deployment() const { return deployment_; }
+    // Swap in a new revision and tell every online agent whose desired set changed.
+    void deploy(std::shared_ptr<const Deployment> deployment);
+    const std::optional<Rejection>& rejection() const { return rejection_; }
+    void set_rejection(std::optional<Rejection> rejection) { rejection_ = std::move(rejection); }
+
+    // A session that authenticated as agent_id. An older session of the same
+    // agent is closed: one device, one session.
+    void attach(const std::string& agent_id, AgentSession* session);
+    void detach(const std::string& agent_id, AgentSession* session);
+    bool online(const std::string& agent_id) const { return sessions_.count(agent_id) != 0; }
+    size_t online_count() const { return sessions_.size(); }
+    // The agent's labels changed: recompute and push its desired set.
+    void refresh(const std::string& agent_id);
+
+private:
+    Store& store_;
+    std::string signing_key_pem_;
+    Clock clock_;
+    std::shared_ptr<const Deployment> deployment_;
+    std::optional<Rejection> rejection_;
+    std::map<std::string, AgentSession*> sessions_;
+};
+
+}  // namespace drover::hub

@@ -1,0 +1,48 @@
+#pragma once
+// Watches the deploy branch of the hub's bare repository on its own thread.
+// A new commit is read, rendered, signed and compressed there (never on the
+// event loop) and the result handed to `deliver`, which the caller makes run
+// on the loop. Polling a ref is one small file read, so a short interval
+// (250 ms) notices a `git push` well within a second.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "hub/server/deployment.h"
+
+namespace drover::hub {
+
+struct GitUpdate {
+    std::string commit;
+    std::string summary;  // first line of the commit message
+    DeploymentResult result;
+    bool startup = false;  // the revision the hub had deployed before it restarted
+};
+
+class GitWatcher {
+public:
+    GitWatcher(std::string repo_path, std::string branch, const SigningKey& key,
+               std::function<void(GitUpdate)> deliver,
+               std::chrono::milliseconds interval = std::chrono::milliseconds(250));
+    ~GitWatcher();
+    // Render `deployed` first (the last good revision, if any), then follow the branch.
+    void start(std::optional<std::string> deployed);
+    void stop();
+
+private:
+    void run(std::optional<std::string> deployed);
+    std::optional<GitUpdate> render(const std::string& commit);
+
+    std::string repo_path_;
+    std::string branch_;
+    const SigningKey& key_;
+    std::function<void(GitUpdate)> deliver_;
+    std::chrono::milliseconds interval_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+}  // namespace drover::hub

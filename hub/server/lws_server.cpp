@@ -1,0 +1,313 @@
+#include "hub/server/lws_server.h"
+
+#include <libwebsockets.h>
+
+#include <cstring>
+#include <deque>
+
+#include "common/log.h"
+#include "common/text.h"
+#include "hub/server/agent_session.h"
+#include "hub/server/http_api.h"
+#include "proto/frame.h"
+
+namespace drover::hub {
+
+namespace {
+
+constexpr const char* kAgentPath = "/v1/agent";
+constexpr size_t kHttpWriteChunk = 16 * 1024;
+constexpr size_t kMaxDiscard = 16 << 20;  // bytes of an oversized frame read before closing anyway
+
+LwsServer& server_of(lws* wsi) { return *static_cast<LwsServer*>(lws_context_user(lws_get_context(wsi))); }
+
+// ---- websocket: one AgentSession per connection ---------------------------
+
+class WsConnection final : public Transport {
+public:
+    WsConnection(lws* wsi, Fleet& fleet) : wsi_(wsi), session_(fleet, *this) {}
+
+    void send(std::string frame) override {
+        if (closing_) return;
+        frame.insert(0, LWS_PRE, '\0');
+        out_.push_back(std::move(frame));
+        lws_callback_on_writable(wsi_);
+    }
+    size_t queued() const override { return out_.size(); }
+    void close(const std::string& reason) override {
+        if (closing_) return;
+        closing_ = true;
+        close_reason_ = reason.substr(0, 120);  // a close frame carries at most 123 bytes
+        lws_callback_on_writable(wsi_);
+    }
+
+    // Returns -1 when lws should close the connection.
+    int on_writable() {
+        if (!out_.empty()) {
+            std::string& f = out_.front();
+            size_t n = f.size() - LWS_PRE;
+            if (lws_write(wsi_, reinterpret_cast<unsigned char*>(f.data()) + LWS_PRE, n, LWS_WRITE_BINARY) <
+                static_cast<int>(n))
+                return -1;
+            out_.pop_front();
+        }
+        if (out_.empty()) {
+            // Closing while the peer still sends the rest of an oversized
+            // frame would reset the connection and lose our Close message:
+            // read and drop the rest first, up to a bound.
+            if (closing_ && discarding_ && discarded_ < kMaxDiscard) return 0;
+            if (closing_) {
+                lws_close_reason(wsi_, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                                 reinterpret_cast<unsigned char*>(close_reason_.data()), close_reason_.size());
+                return -1;
+            }
+            session_.on_drained();
+        }
+        if (!out_.empty()) lws_callback_on_writable(wsi_);
+        return 0;
+    }
+
+    void on_receive(const void* in, size_t len) {
+        if (discarding_ || closing_) {
+            discarded_ += len;
+            if ((lws_is_final_fragment(wsi_) && !lws_remaining_packet_payload(wsi_)) || discarded_ >= kMaxDiscard) {
+                discarding_ = false;
+                lws_callback_on_writable(wsi_);
+            }
+            return;
+        }
+        if (!lws_frame_is_binary(wsi_)) {
+            session_.end("text frames are not part of the drover protocol");
+            return;
+        }
+        // lws 4.1 has no message-size cap: reassemble and enforce ours.
+        if (rx_.size() + len > wire::kMaxFrame) {
+            rx_.clear();
+            discarding_ = !(lws_is_final_fragment(wsi_) && !lws_remaining_packet_payload(wsi_));
+            session_.end(cat("frame exceeds the limit of ", wire::kMaxFrame, " bytes"));
+            return;
+        }
+        rx_.append(static_cast<const char*>(in), len);
+        if (lws_is_final_fragment(wsi_) && !lws_remaining_packet_payload(wsi_)) {
+            std::string frame;
+            frame.swap(rx_);
+            session_.on_frame(frame);
+        }
+    }
+
+    void on_closed() { session_.on_closed(); }
+
+private:
+    lws* wsi_;
+    AgentSession session_;
+    std::deque<std::string> out_;
+    std::string rx_;
+    bool closing_ = false;
+    bool discarding_ = false;
+    size_t discarded_ = 0;
+    std::string close_reason_;
+};
+
+struct WsSlot {
+    WsConnection* conn;
+};
+
+int agent_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+    auto* slot = static_cast<WsSlot*>(user);
+    if (!slot && reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) return 0;
+    switch (reason) {
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+            char uri[64] = {0};
+            if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || std::strcmp(uri, kAgentPath) != 0)
+                return 1;  // refuse the upgrade
+            return 0;
+        }
+        case LWS_CALLBACK_ESTABLISHED:
+            slot->conn = new WsConnection(wsi, server_of(wsi).fleet());
+            return 0;
+        case LWS_CALLBACK_RECEIVE:
+            if (slot->conn) slot->conn->on_receive(in, len);
+            return 0;
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return slot->conn ? slot->conn->on_writable() : 0;
+        case LWS_CALLBACK_CLOSED:
+            if (slot->conn) {
+                slot->conn->on_closed();
+                delete slot->conn;
+                slot->conn = nullptr;
+            }
+            return 0;
+        default: return 0;
+    }
+}
+
+// ---- HTTP: the REST API -----------------------------------------------------
+
+struct HttpExchange {
+    HttpRequest request;
+    HttpResponse response;
+    size_t sent = 0;
+    bool too_large = false;
+};
+
+struct HttpSlot {
+    HttpExchange* ex;
+};
+
+const char* method_name(int m) {
+    switch (m) {
+        case LWSHUMETH_GET: return "GET";
+        case LWSHUMETH_POST: return "POST";
+        case LWSHUMETH_OPTIONS: return "OPTIONS";
+        case LWSHUMETH_PUT: return "PUT";
+        case LWSHUMETH_PATCH: return "PATCH";
+        case LWSHUMETH_DELETE: return "DELETE";
+        case LWSHUMETH_HEAD: return "HEAD";
+        default: return "OTHER";
+    }
+}
+
+int send_headers(lws* wsi, HttpExchange& ex) {
+    if (ex.too_large) ex.response = {413, "application/json", "{\"error\":\"request body is too large\"}\n"};
+    unsigned char buf[LWS_PRE + 1024];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(wsi, static_cast<unsigned>(ex.response.status), ex.response.content_type.c_str(),
+                                    ex.response.body.size(), &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+    auto* slot = static_cast<HttpSlot*>(user);
+    switch (reason) {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            server_of(wsi).drain_posted();
+            return 0;
+        case LWS_CALLBACK_HTTP: {
+            if (!slot) return -1;
+            delete slot->ex;
+            slot->ex = new HttpExchange();
+            auto& req = slot->ex->request;
+            char* uri = nullptr;
+            int uri_len = 0;
+            int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+            req.method = method_name(method);
+            req.path = std::string(static_cast<const char*>(in));
+            char auth[512] = {0};
+            if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0) req.authorization = auth;
+            if (method == LWSHUMETH_POST || method == LWSHUMETH_PATCH || method == LWSHUMETH_PUT) {
+                if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) return 0;  // body follows
+            }
+            slot->ex->response = handle_http(server_of(wsi).fleet(), req);
+            return send_headers(wsi, *slot->ex);
+        }
+        case LWS_CALLBACK_HTTP_BODY:
+            if (!slot || !slot->ex) return -1;
+            if (slot->ex->request.body.size() + len > kMaxRequestBody) slot->ex->too_large = true;
+            else slot->ex->request.body.append(static_cast<const char*>(in), len);
+            return 0;
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            if (!slot || !slot->ex) return -1;
+            if (!slot->ex->too_large) slot->ex->response = handle_http(server_of(wsi).fleet(), slot->ex->request);
+            return send_headers(wsi, *slot->ex);
+        case LWS_CALLBACK_HTTP_WRITEABLE: {
+            if (!slot || !slot->ex) return 0;
+            auto& ex = *slot->ex;
+            size_t n = std::min(kHttpWriteChunk, ex.response.body.size() - ex.sent);
+            bool last = ex.sent + n == ex.response.body.size();
+            std::string buf(LWS_PRE + n, '\0');
+            std::memcpy(buf.data() + LWS_PRE, ex.response.body.data() + ex.sent, n);
+            if (lws_write(wsi, reinterpret_cast<unsigned char*>(buf.data()) + LWS_PRE, n,
+                          last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < static_cast<int>(n))
+                return -1;
+            ex.sent += n;
+            if (!last) {
+                lws_callback_on_writable(wsi);
+                return 0;
+            }
+            delete slot->ex;
+            slot->ex = nullptr;
+            return lws_http_transaction_completed(wsi) ? -1 : 0;
+        }
+        case LWS_CALLBACK_CLOSED_HTTP:
+            // lws may report a close with no per-connection memory attached.
+            if (slot) {
+                delete slot->ex;
+                slot->ex = nullptr;
+            }
+            return 0;
+        default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+const lws_protocols kProtocols[] = {
+    {"http", http_callback, sizeof(HttpSlot), 0, 0, nullptr, 0},
+    // rx_buffer_size 4096: per-connection memory is a budget (DESIGN.md).
+    {"drover.v1", agent_callback, sizeof(WsSlot), 4096, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+}  // namespace
+
+LwsServer::LwsServer(Fleet& fleet, ListenOptions options) : fleet_(fleet), options_(std::move(options)) {}
+
+LwsServer::~LwsServer() {
+    if (context_) lws_context_destroy(context_);
+}
+
+Result<void> LwsServer::start() {
+    lws_set_log_level(LLL_ERR, nullptr);
+    lws_context_creation_info info;
+    std::memset(&info, 0, sizeof info);
+    info.port = options_.port;  // 0: the kernel picks a free port; read back below
+    info.iface = options_.host.c_str();
+    info.protocols = kProtocols;
+    info.user = this;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (options_.host.find(':') != std::string::npos) info.options &= ~LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (options_.tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = options_.cert_path.c_str();
+        info.ssl_private_key_filepath = options_.key_path.c_str();
+    }
+    context_ = lws_create_context(&info);
+    if (!context_)
+        return fail(cat("cannot listen on ", options_.host, ":", options_.port,
+                        " (address in use, bad address, or unreadable TLS files)"));
+    lws_vhost* vh = lws_get_vhost_by_name(context_, "default");
+    port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
+    if (port_ <= 0) return fail(cat("cannot listen on ", options_.host, ":", options_.port));
+    return {};
+}
+
+void LwsServer::run() {
+    while (!stopping_.load()) {
+        if (lws_service(context_, 0) < 0) break;
+    }
+}
+
+void LwsServer::stop() {
+    stopping_.store(true);
+    if (context_) lws_cancel_service(context_);
+}
+
+void LwsServer::post(std::function<void()> fn) {
+    {
+        std::lock_guard lock(posted_mutex_);
+        posted_.push_back(std::move(fn));
+    }
+    if (context_) lws_cancel_service(context_);
+}
+
+void LwsServer::drain_posted() {
+    std::vector<std::function<void()>> work;
+    {
+        std::lock_guard lock(posted_mutex_);
+        work.swap(posted_);
+    }
+    for (auto& fn : work) fn();
+}
+
+}  // namespace drover::hub

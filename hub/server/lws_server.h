@@ -1,0 +1,56 @@
+#pragma once
+// The hub's one event loop: libwebsockets serving the agent link
+// (wss://HOST:PORT/v1/agent, subprotocol "drover.v1") and the HTTP API on the
+// same port. Only the loop thread touches lws and the Fleet; other threads
+// hand work over with post(), which wakes the loop.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "hub/server/fleet.h"
+
+struct lws_context;
+
+namespace drover::hub {
+
+struct ListenOptions {
+    std::string host = "127.0.0.1";
+    int port = 8443;  // 0: pick a free port (see LwsServer::port())
+    bool tls = true;
+    std::string cert_path;
+    std::string key_path;
+};
+
+class LwsServer {
+public:
+    LwsServer(Fleet& fleet, ListenOptions options);
+    ~LwsServer();
+    LwsServer(const LwsServer&) = delete;
+    LwsServer& operator=(const LwsServer&) = delete;
+
+    Result<void> start();
+    int port() const { return port_; }
+    // Serve until stop() is called (from any thread or a signal handler).
+    void run();
+    void stop();
+    // Run fn on the loop thread. Thread-safe.
+    void post(std::function<void()> fn);
+
+    Fleet& fleet() { return fleet_; }
+    void drain_posted();
+
+private:
+    Fleet& fleet_;
+    ListenOptions options_;
+    lws_context* context_ = nullptr;
+    int port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::mutex posted_mutex_;
+    std::vector<std::function<void()>> posted_;
+};
+
+}  // namespace drover::hub

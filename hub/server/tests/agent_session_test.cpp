@@ -1,0 +1,252 @@
+#include "common/deflate.h"
+#include "hub/server/tests/session_fixture.h"
+#include "proto/spec_signature.h"
+
+using namespace drover;
+using namespace drover::hub;
+using namespace drover::hub::testing;
+
+namespace {
+struct Registered {
+    std::string id, credential;
+    v1::DesiredState desired;
+};
+
+Registered register_agent(Hub& hub, MemoryTransport& t, AgentSession& s, const Labels& labels) {
+    s.on_frame(hello_frame("edge", labels, hub.token()));
+    auto out = t.take();
+    REQUIRE(out.size() >= 1);
+    REQUIRE(out[0].has_welcome());
+    Registered r{out[0].welcome().agent_id(), out[0].welcome().credential(), {}};
+    if (out.size() > 1) r.desired = out[1].desired();
+    return r;
+}
+
+std::string frame_of(const v1::Envelope& env) { return wire::encode(env); }
+}  // namespace
+
+TEST_CASE("registration issues a credential and sends a signed desired state to a targeted agent") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "gw"}});
+    CHECK(r.credential.size() > 32);
+    CHECK(hub.fleet->online(r.id));
+    REQUIRE(r.desired.bundles_size() == 1);
+    auto& d = r.desired.bundles(0);
+    CHECK(d.bundle() == "web");
+    auto pub = VerifyKey::from_pem(hub.key.public_pem());
+    CHECK(pub->verify(spec_signing_message(d.bundle(), d.revision(), d.digest()), d.signature()));
+    CHECK(r.desired.hash() == desired_hash({d}));
+    CHECK(hub.store->credential_hash(r.id) == sha256_hex(r.credential));
+}
+
+TEST_CASE("an agent that matches no target gets an empty desired state") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "sensor"}});
+    CHECK(r.desired.bundles_size() == 0);
+}
+
+TEST_CASE("a wrong registration token is refused with its reason and registers nothing") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    s.on_frame(hello_frame("edge", {}, "drv_reg_nope"));
+    auto out = t.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].close().reason() == "registration token is not known to this hub");
+    CHECK(t.closed);
+    CHECK(hub.store->agents().empty());
+}
+
+TEST_CASE("a returning agent logs in with its credential; a wrong credential is refused") {
+    Hub hub;
+    std::string id, credential, hash;
+    {
+        MemoryTransport t;
+        AgentSession s(*hub.fleet, t);
+        auto r = register_agent(hub, t, s, {{"role", "gw"}});
+        id = r.id;
+        credential = r.credential;
+        hash = r.desired.hash();
+        s.on_closed();
+    }
+    CHECK_FALSE(hub.store->agent(id)->online);
+    {
+        MemoryTransport t;
+        AgentSession s(*hub.fleet, t);
+        s.on_frame(hello_frame("edge", {{"role", "gw"}}, "", id, credential, hash));
+        auto out = t.take();
+        // Its cached desired set is current: Welcome only, no DesiredState.
+        REQUIRE(out.size() == 1);
+        CHECK(out[0].welcome().credential().empty());
+        CHECK(out[0].welcome().agent_id() == id);
+    }
+    {
+        MemoryTransport t;
+        AgentSession s(*hub.fleet, t);
+        s.on_frame(hello_frame("edge", {}, "", id, credential + "x"));
+        CHECK(t.take().at(0).close().reason() == "unknown or revoked agent credential");
+    }
+}
+
+TEST_CASE("content streams in chunks from the requested offset and reassembles to the signed digest") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "gw"}});
+    auto digest = r.desired.bundles(0).digest();
+    for (uint64_t offset : {uint64_t{0}, uint64_t{7}}) {
+        v1::Envelope f;
+        f.mutable_fetch()->set_digest(digest);
+        f.mutable_fetch()->set_offset(offset);
+        s.on_frame(frame_of(f));
+        auto out = t.take();
+        REQUIRE(out.size() == 1);
+        auto& c = out[0].chunk();
+        CHECK(c.offset() == offset);
+        CHECK(c.last());
+        CHECK(c.total() == r.desired.bundles(0).size());
+        if (offset == 0) CHECK(sha256(*inflate_bytes(c.data(), 1 << 20)) == digest);
+        else CHECK(c.data().size() == c.total() - offset);
+    }
+}
+
+TEST_CASE("a large spec streams only as fast as the transport drains") {
+    Hub hub;
+    render::FileMap files = kFleetFiles;
+    std::string big = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n";
+    for (int i = 0; i < 40000; ++i) big += "  k" + std::to_string(i) + ": '" + random_token("", 8) + "'\n";
+    files["web/big.yaml"] = big;
+    hub.deploy(files, "2222222222222222222222222222222222222222");
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "gw"}});
+    REQUIRE(r.desired.bundles(0).size() > 4 * wire::kChunkSize);
+    v1::Envelope f;
+    f.mutable_fetch()->set_digest(r.desired.bundles(0).digest());
+    s.on_frame(frame_of(f));
+    std::string data;
+    size_t rounds = 0;
+    bool last = false;
+    while (!last) {
+        CHECK(t.frames.size() <= SessionLimits{}.chunks_in_flight);
+        for (auto& env : t.take()) {
+            CHECK(env.chunk().offset() == data.size());
+            data += env.chunk().data();
+            last = env.chunk().last();
+        }
+        s.on_drained();
+        REQUIRE(++rounds < 1000);
+    }
+    CHECK(sha256(*inflate_bytes(data, 64 << 20)) == r.desired.bundles(0).digest());
+}
+
+TEST_CASE("fetching a spec not meant for this agent ends the session") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    register_agent(hub, t, s, {{"role", "sensor"}});
+    v1::Envelope f;
+    f.mutable_fetch()->set_digest(sha256("something else"));
+    s.on_frame(frame_of(f));
+    CHECK(t.take().at(0).close().reason() == "fetch of a spec that is not in this agent's desired set");
+}
+
+TEST_CASE("statuses are stored before they are acked, and a resend is acked without a second write") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "gw"}});
+    auto status = [&](uint64_t seq, v1::State state) {
+        v1::Envelope env;
+        auto* st = env.mutable_status();
+        st->set_seq(seq);
+        st->set_bundle("web");
+        st->set_digest(r.desired.bundles(0).digest());
+        st->set_revision(r.desired.bundles(0).revision());
+        st->set_state(state);
+        s.on_frame(frame_of(env));
+        return t.take().at(0).ack().up_to_seq();
+    };
+    CHECK(status(1, v1::APPLYING) == 1);
+    CHECK(status(2, v1::READY) == 2);
+    CHECK(hub.store->statuses().at(0).state == "Ready");
+    CHECK(status(1, v1::FAILED) == 2);  // a late duplicate changes nothing
+    CHECK(hub.store->statuses().at(0).state == "Ready");
+}
+
+TEST_CASE("malformed frames end only the session that sent them") {
+    Hub hub;
+    MemoryTransport good_t, bad_t;
+    AgentSession good(*hub.fleet, good_t), bad(*hub.fleet, bad_t);
+    auto r = register_agent(hub, good_t, good, {{"role", "gw"}});
+    bad.on_frame("\xff\xff\xff");
+    CHECK(bad_t.take().at(0).close().reason().find("malformed frame") == 0);
+    v1::Envelope ack;
+    ack.mutable_ack()->set_up_to_seq(1);
+    MemoryTransport early_t;
+    AgentSession early(*hub.fleet, early_t);
+    early.on_frame(frame_of(ack));
+    CHECK(early_t.take().at(0).close().reason() == "expected hello as the first message, got ack");
+    CHECK_FALSE(good_t.closed);
+    CHECK(hub.fleet->online(r.id));
+}
+
+TEST_CASE("hello with hostile fields is refused with the reason") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    s.on_frame(hello_frame("../../etc", {}, hub.token()));
+    CHECK(t.take().at(0).close().reason().find("agent name") == 0);
+    MemoryTransport t2;
+    AgentSession s2(*hub.fleet, t2);
+    s2.on_frame(hello_frame("edge", {{"bad key!", "x"}}, hub.token()));
+    CHECK(t2.take().at(0).close().reason().find("label key") == 0);
+    CHECK(hub.store->agents().empty());
+}
+
+TEST_CASE("a label change pushes a new desired state to the online agent") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "sensor"}});
+    CHECK(r.desired.bundles_size() == 0);
+    hub.store->set_operator_labels(r.id, {{"role", "gw"}});
+    hub.fleet->refresh(r.id);
+    auto out = t.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].desired().bundles_size() == 1);
+    hub.fleet->refresh(r.id);  // nothing changed: nothing sent
+    CHECK(t.take().empty());
+}
+
+TEST_CASE("a newer session of the same agent replaces the older one without marking it offline") {
+    Hub hub;
+    MemoryTransport t1, t2;
+    auto s1 = std::make_unique<AgentSession>(*hub.fleet, t1);
+    auto r = register_agent(hub, t1, *s1, {{"role", "gw"}});
+    AgentSession s2(*hub.fleet, t2);
+    s2.on_frame(hello_frame("edge", {{"role", "gw"}}, "", r.id, r.credential));
+    CHECK(t1.take().at(0).close().reason() == "replaced by a newer session of the same agent");
+    s1->on_closed();
+    s1.reset();
+    CHECK(hub.fleet->online(r.id));
+    CHECK(hub.store->agent(r.id)->online);
+}
+
+TEST_CASE("a new revision reaches online agents whose desired set changed") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "gw"}});
+    render::FileMap files = kFleetFiles;
+    files["web/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: '2'}\n";
+    hub.deploy(files, "3333333333333333333333333333333333333333");
+    auto out = t.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].desired().bundles(0).digest() != r.desired.bundles(0).digest());
+    CHECK(out[0].desired().bundles(0).revision() == "3333333333333333333333333333333333333333");
+}

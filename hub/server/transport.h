@@ -1,0 +1,20 @@
+#pragma once
+// What an AgentSession needs from the connection under it. The lws server
+// implements it over websockets; tests implement it in memory.
+#include <cstddef>
+#include <string>
+
+namespace drover::hub {
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    // Queue one binary frame. Never blocks.
+    virtual void send(std::string frame) = 0;
+    // Frames queued and not yet written to the socket.
+    virtual size_t queued() const = 0;
+    // Send what is queued, then close. No further frames are accepted.
+    virtual void close(const std::string& reason) = 0;
+};
+
+}  // namespace drover::hub
