@@ -1,0 +1,35 @@
+#include "agent/cache/identity_store.h"
+
+#include "agent/cache/statement_reuse.h"
+
+namespace drover::cache {
+
+IdentityStore::IdentityStore(sql::Db& db)
+    : db_(db),
+      load_(db.prepare("SELECT agent_id, name, credential, signing_key_pem, hub_url FROM identity WHERE id = 1")),
+      save_(db.prepare(
+          "INSERT INTO identity(id, agent_id, name, credential, signing_key_pem, hub_url) VALUES (1, ?, ?, ?, ?, ?) "
+          "ON CONFLICT(id) DO UPDATE SET agent_id = excluded.agent_id, name = excluded.name, "
+          "credential = excluded.credential, signing_key_pem = excluded.signing_key_pem, "
+          "hub_url = excluded.hub_url")) {}
+
+Identity IdentityStore::load() {
+    Reuse s(load_);
+    Identity id;
+    if (s->step()) {
+        id.agent_id = s->text(0);
+        id.name = s->text(1);
+        id.credential = s->text(2);
+        id.signing_key_pem = s->text(3);
+        id.hub_url = s->text(4);
+    }
+    return id;
+}
+
+void IdentityStore::save(const Identity& id) {
+    Reuse s(save_);
+    s->bind(1, id.agent_id).bind(2, id.name).bind(3, id.credential).bind(4, id.signing_key_pem).bind(5, id.hub_url);
+    s->run();
+}
+
+}  // namespace drover::cache

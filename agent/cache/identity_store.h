@@ -1,0 +1,33 @@
+#pragma once
+// Who this agent is to the hub: the id and credential issued at
+// registration, the name the hub registered, the hub's spec-signing public
+// key pinned on first Welcome, and the hub URL it registered with.
+#include <string>
+
+#include "common/sqlite.h"
+
+namespace drover::cache {
+
+struct Identity {
+    std::string agent_id;
+    std::string name;
+    std::string credential;
+    std::string signing_key_pem;  // empty until pinned
+    std::string hub_url;
+
+    bool registered() const { return !agent_id.empty() && !credential.empty(); }
+};
+
+class IdentityStore {
+public:
+    explicit IdentityStore(sql::Db& db);
+    Identity load();
+    // Replaces the whole identity (one row). Joins the caller's transaction.
+    void save(const Identity& identity);
+
+private:
+    sql::Db& db_;
+    sql::Stmt load_, save_;
+};
+
+}  // namespace drover::cache

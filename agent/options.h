@@ -1,0 +1,42 @@
+#pragma once
+// drover-agent's settings: the command line, optionally on top of a
+// `--config FILE` of `key = value` lines (keys are the long flag names
+// without dashes). The command line overrides the file. Paths are used as
+// given, relative to the working directory.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "agent/session/hub_url.h"
+#include "common/error.h"
+#include "common/labels.h"
+#include "common/log.h"
+
+namespace drover::agent {
+
+struct AgentOptions {
+    session::HubUrl hub;
+    std::string ca;     // CA certificate (PEM) the hub's certificate must chain to
+    std::string token;  // registration token; only needed until registered
+    std::string data_dir;
+    Labels labels;
+    std::string apply_dir;  // --apply dir:PATH
+    std::string name;       // defaults to the host name
+    std::chrono::milliseconds drift_interval{30'000};
+    log::Level log_level = log::Level::info;
+    bool insecure = false;  // allows ws:// (no TLS)
+};
+
+enum class Command { run, help, version };
+
+struct CommandLine {
+    Command command = Command::run;
+    AgentOptions options;
+    std::vector<std::string> warnings;  // for the log, once it is set up
+};
+
+// argv[0] is skipped. Errors are one line naming the flag or FILE:LINE.
+Result<CommandLine> parse_command_line(const std::vector<std::string>& args);
+std::string usage();
+
+}  // namespace drover::agent

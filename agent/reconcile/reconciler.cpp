@@ -1,0 +1,299 @@
+#include "agent/reconcile/reconciler.h"
+
+#include "agent/reconcile/apply_order.h"
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "proto/states.h"
+
+namespace drover::reconcile {
+
+namespace {
+
+int64_t system_unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+constexpr size_t kDriftNamed = 5;
+
+}  // namespace
+
+std::string describe_drift(const std::vector<apply::Difference>& diffs) {
+    std::string out = cat(diffs.size(), diffs.size() == 1 ? " object drifted: " : " objects drifted: ");
+    for (size_t i = 0; i < diffs.size() && i < kDriftNamed; ++i)
+        out += cat(i ? ", " : "", apply::describe(diffs[i].object), " ", diffs[i].what);
+    if (diffs.size() > kDriftNamed) out += cat(" and ", diffs.size() - kDriftNamed, " more");
+    return out;
+}
+
+Reconciler::Reconciler(cache::Cache& cache, apply::Applier& applier, std::function<void()> outbox_changed,
+                       Clock clock)
+    : cache_(cache),
+      applier_(applier),
+      outbox_changed_(std::move(outbox_changed)),
+      clock_(clock ? std::move(clock) : Clock(system_unix_ms)) {}
+
+void Reconciler::emit(const std::string& bundle, const std::string& digest, const std::string& revision,
+                      v1::State state, const std::string& message, size_t resources) {
+    cache::Status st;
+    st.bundle = bundle;
+    st.digest = digest;
+    st.revision = revision;
+    st.state = state;
+    st.message = message;
+    st.time_unix_ms = clock_();
+    st.resources = static_cast<uint32_t>(resources);
+    if (!cache_.outbox().append_if_changed(st)) return;
+    poke_session_ = true;
+    if (state == v1::FAILED)
+        log::error("bundle ", bundle, ": ", state_name(state), ": ", message);
+    else if (message.empty())
+        log::info("bundle ", bundle, ": ", state_name(state));
+    else
+        log::info("bundle ", bundle, ": ", state_name(state), ": ", message);
+}
+
+apply::Inventory Reconciler::stored_inventory(const cache::AppliedRecord& record) {
+    auto inv = apply::inventory_from_json(record.inventory_json);
+    if (inv) return *inv;
+    // Only a damaged cache gets here; the bundle is then applied afresh and
+    // objects of the lost inventory are not pruned.
+    log::error("bundle ", record.bundle, ": ", inv.error().message, "; its objects can no longer be pruned");
+    return {};
+}
+
+void Reconciler::reconcile(bool periodic) {
+    poke_session_ = false;
+    auto identity = cache_.identity().load();
+    auto desired = cache_.desired().load();
+
+    std::optional<VerifyKey> key;
+    if (!identity.signing_key_pem.empty()) {
+        auto k = VerifyKey::from_pem(identity.signing_key_pem);
+        if (k)
+            key = std::move(*k);
+        else
+            log::error("pinned hub signing key is unusable: ", k.error().message);
+    }
+
+    std::set<std::string> names;
+    for (auto& d : desired.bundles) names.insert(d.bundle);
+    remove_undesired(names);
+
+    std::map<std::string, Candidate> candidates;
+    std::map<std::string, std::vector<std::string>> depends_on;
+    for (auto& d : desired.bundles) {
+        Candidate c = load_candidate(d, key);
+        depends_on[d.bundle] = c.spec ? c.spec->policy.depends_on : std::vector<std::string>{};
+        candidates.emplace(d.bundle, std::move(c));
+    }
+
+    std::map<std::string, v1::State> states;
+    for (auto& bundle : apply_order(depends_on))
+        states[bundle] = reconcile_bundle(candidates.at(bundle), states, names, periodic);
+
+    if (poke_session_ && outbox_changed_) outbox_changed_();
+}
+
+void Reconciler::remove_undesired(const std::set<std::string>& desired) {
+    std::set<std::string> applied_names;
+    for (auto& rec : cache_.applied().load_all()) {
+        applied_names.insert(rec.bundle);
+        if (desired.count(rec.bundle)) continue;
+        apply::Inventory inventory = stored_inventory(rec);
+        std::string message;
+        if (rec.keep_resources) {
+            message = cat("removed from this agent; ", inventory.size(), " objects kept (keepResources)");
+        } else if (auto pruned = applier_.prune(rec.bundle, inventory); !pruned) {
+            // Stays applied and is retried on the next pass.
+            emit(rec.bundle, rec.digest, rec.revision, v1::FAILED, cat("cannot remove: ", pruned.error().message),
+                 inventory.size());
+            continue;
+        }
+        sql::Transaction tx(cache_.db());
+        cache_.applied().remove(rec.bundle);
+        emit(rec.bundle, rec.digest, rec.revision, v1::REMOVED, message, 0);
+        cache_.outbox().forget(rec.bundle);
+        tx.commit();
+    }
+    // Bundles reported (Pending, WaitingForDependency, ...) but never applied.
+    for (auto& bundle : cache_.outbox().bundles_with_last_status()) {
+        if (desired.count(bundle) || applied_names.count(bundle)) continue;
+        auto last = cache_.outbox().last(bundle);
+        sql::Transaction tx(cache_.db());
+        emit(bundle, last ? last->digest : "", last ? last->revision : "", v1::REMOVED, "", 0);
+        cache_.outbox().forget(bundle);
+        tx.commit();
+    }
+}
+
+Reconciler::Candidate Reconciler::load_candidate(const cache::Deployment& d, const std::optional<VerifyKey>& key) {
+    Candidate c{d, std::nullopt, std::nullopt};
+    auto content = cache_.content().spec(d.digest);
+    if (!content) {
+        c.verdict = {v1::PENDING, "waiting for the spec from the hub"};
+        return c;
+    }
+    if (!key) {
+        // Only a damaged cache gets here (entries are stored after the key
+        // is pinned). Nothing can be verified, so nothing is applied.
+        c.verdict = {v1::FAILED, "no usable hub signing key is pinned"};
+        return c;
+    }
+    if (sha256(*content) != d.digest) {
+        log::error("bundle ", d.bundle, ": cached spec ", hex_encode(d.digest).substr(0, 12),
+                   " does not match its digest; dropping it");
+        cache_.content().drop(d.digest);
+        poke_session_ = true;  // the session fetches it again
+        c.verdict = {v1::FAILED, "cached spec failed verification; refetching"};
+        return c;
+    }
+    if (!key->verify(spec_signing_message(d.bundle, d.revision, d.digest), d.signature)) {
+        // The content is what the digest says; the stored desired entry is
+        // what is wrong. Refetching content would not help: have the hub
+        // send the signed set again on the next connection.
+        log::error("bundle ", d.bundle, ": cached desired entry fails signature verification");
+        cache_.desired().forget_hash();
+        c.verdict = {v1::FAILED, "cached desired entry failed signature verification; asking the hub again"};
+        return c;
+    }
+    auto spec = parse_spec(*content);
+    if (!spec) {
+        c.verdict = {v1::FAILED, spec.error().message};
+        return c;
+    }
+    if (spec->bundle != d.bundle) {
+        c.verdict = {v1::FAILED, cat("spec is for bundle ", quoted(spec->bundle), ", not ", quoted(d.bundle))};
+        return c;
+    }
+    c.spec = std::move(*spec);
+    return c;
+}
+
+v1::State Reconciler::reconcile_bundle(const Candidate& c, const std::map<std::string, v1::State>& states,
+                                       const std::set<std::string>& desired, bool periodic) {
+    const auto& d = c.deployment;
+    if (c.verdict) {
+        emit(d.bundle, d.digest, d.revision, c.verdict->first, c.verdict->second, 0);
+        return c.verdict->first;
+    }
+    const Spec& spec = *c.spec;
+    auto rec = cache_.applied().find(d.bundle);
+    apply::Inventory inventory = rec ? stored_inventory(*rec) : apply::Inventory{};
+    bool same_digest = rec && rec->digest == d.digest;
+
+    if (same_digest && rec->state != v1::FAILED && rec->state != v1::STATE_UNSPECIFIED) {
+        if (rec->revision != d.revision) {
+            // Same spec rendered from a newer commit: nothing to apply.
+            rec->revision = d.revision;
+            cache_.applied().put(*rec);
+        }
+        if (periodic) return check_drift(d, spec, *rec, inventory);
+        emit(d.bundle, d.digest, d.revision, rec->state, rec->message, inventory.size());
+        return rec->state;
+    }
+    if (same_digest && rec->state == v1::FAILED && !periodic) {
+        emit(d.bundle, d.digest, d.revision, v1::FAILED, rec->message, inventory.size());
+        return v1::FAILED;
+    }
+    for (auto& dep : spec.policy.depends_on) {
+        auto it = states.find(dep);
+        if (it != states.end() && it->second == v1::READY) continue;
+        std::string why = it != states.end()   ? state_name(it->second)
+                          : desired.count(dep) ? "in a dependency cycle"
+                                               : "not deployed to this agent";
+        emit(d.bundle, d.digest, d.revision, v1::WAITING_FOR_DEPENDENCY, cat("waiting for ", dep, " (", why, ")"),
+             0);
+        return v1::WAITING_FOR_DEPENDENCY;
+    }
+    return apply_bundle(d, spec, inventory);
+}
+
+v1::State Reconciler::apply_bundle(const cache::Deployment& d, const Spec& spec, const apply::Inventory& previous) {
+    emit(d.bundle, d.digest, d.revision, v1::APPLYING, "", previous.size());
+    auto result = applier_.apply(d.bundle, spec.objects, previous);
+    cache::AppliedRecord rec;
+    rec.bundle = d.bundle;
+    rec.digest = d.digest;
+    rec.revision = d.revision;
+    rec.state = result.error ? v1::FAILED : v1::READY;
+    rec.message = result.error.value_or("");
+    rec.inventory_json = apply::inventory_to_json(result.inventory);
+    rec.keep_resources = spec.policy.keep_resources;
+    sql::Transaction tx(cache_.db());
+    cache_.applied().put(rec);
+    emit(d.bundle, d.digest, d.revision, rec.state, rec.message, result.inventory.size());
+    tx.commit();
+    return rec.state;
+}
+
+v1::State Reconciler::check_drift(const cache::Deployment& d, const Spec& spec, cache::AppliedRecord rec,
+                                  const apply::Inventory& inventory) {
+    auto diffs = applier_.drift(d.bundle, inventory, spec.objects);
+    if (!diffs) {
+        log::warn("bundle ", d.bundle, ": drift check failed: ", diffs.error().message);
+        emit(d.bundle, d.digest, d.revision, rec.state, rec.message, inventory.size());
+        return rec.state;
+    }
+    sql::Transaction tx(cache_.db());
+    if (diffs->empty()) {
+        if (rec.state == v1::MODIFIED) {
+            rec.state = v1::READY;
+            rec.message.clear();
+            cache_.applied().put(rec);
+        }
+        emit(d.bundle, d.digest, d.revision, rec.state, rec.message, inventory.size());
+        tx.commit();
+        return rec.state;
+    }
+    rec.state = v1::MODIFIED;
+    rec.message = describe_drift(*diffs);
+    cache_.applied().put(rec);
+    emit(d.bundle, d.digest, d.revision, rec.state, rec.message, inventory.size());
+    tx.commit();
+    if (!spec.policy.self_heal) return v1::MODIFIED;
+    log::info("bundle ", d.bundle, ": self-healing");
+    return apply_bundle(d, spec, inventory);
+}
+
+void Reconciler::run(std::chrono::milliseconds drift_interval) {
+    auto next_periodic = std::chrono::steady_clock::now();
+    while (true) {
+        {
+            std::unique_lock lock(mutex_);
+            cv_.wait_until(lock, next_periodic, [this] { return stopping_ || woken_; });
+            if (stopping_) return;
+            woken_ = false;
+        }
+        auto now = std::chrono::steady_clock::now();
+        bool periodic = now >= next_periodic;
+        if (periodic) next_periodic = now + drift_interval;
+        try {
+            reconcile(periodic);
+        } catch (const std::exception& e) {
+            // Broken infrastructure (disk full, corrupt cache): log and try
+            // again on the next wake or tick rather than die.
+            log::error("reconcile pass failed: ", e.what());
+        }
+    }
+}
+
+void Reconciler::wake() {
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    cv_.notify_one();
+}
+
+void Reconciler::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_one();
+}
+
+}  // namespace drover::reconcile

@@ -1,0 +1,87 @@
+#pragma once
+// The agent's half of one hub connection, without the transport: frames in
+// (on_frame), frames out (the Send callback). HubLink runs it over
+// libwebsockets; tests run it against a scripted hub in memory.
+//
+// Contract (proto/drover.proto is authoritative):
+//  - start() sends Hello: agent_id + credential when the cache has an
+//    identity, else the registration token; labels, facts, the cached
+//    desired-set hash and each applied bundle's digest and state.
+//  - Welcome: a newly issued credential is stored before anything else; the
+//    hub's signing key is pinned on first Welcome and a different key later
+//    is refused (key rotation is a later issue). Outbox rows the hub has
+//    stored (acked_seq) are deleted, the rest are sent.
+//  - DesiredState: every signature must verify against the pinned key and
+//    the set hash must match, else the whole message is refused and the
+//    session ends. Stored in one transaction; the reconciler is woken and
+//    missing content fetched (ContentFetch).
+//  - Status rows go out in seq order, at most kMaxInFlight unacknowledged;
+//    Ack{up_to_seq} deletes them. After a reconnect everything unacked is
+//    sent again (the hub ignores seqs it has).
+//  - Close{reason} from the hub is logged at error level; the caller then
+//    hangs up and reconnects with backoff.
+// An error returned by on_frame ends the session: the caller sends
+// Close{reason} and closes.
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "agent/cache/cache.h"
+#include "agent/session/content_fetch.h"
+#include "agent/session/facts.h"
+#include "common/error.h"
+#include "common/labels.h"
+#include "drover.pb.h"
+#include "proto/spec_signature.h"
+
+namespace drover::session {
+
+constexpr size_t kMaxInFlight = 64;
+
+struct SessionConfig {
+    std::string name;                // wanted name; the hub may register another
+    std::string registration_token;  // only used while the cache has no identity
+    Labels labels;
+    Facts facts;
+    std::string hub_url;  // recorded with the identity
+};
+
+class Session {
+public:
+    using Send = std::function<void(const v1::Envelope&)>;
+
+    // cache_changed runs when a new desired set or new content was stored
+    // (wakes the reconciler).
+    Session(cache::Cache& cache, const SessionConfig& config, Send send, std::function<void()> cache_changed);
+
+    void start();
+    Result<void> on_frame(const v1::Envelope& frame);
+    // The reconciler appended statuses or dropped content: send what is due.
+    void pump();
+
+    bool welcomed() const { return welcomed_; }
+    bool closed_by_hub() const { return closed_by_hub_; }
+
+private:
+    Result<void> on_welcome(const v1::Welcome& welcome);
+    Result<void> on_desired(const v1::DesiredState& desired);
+    Result<void> on_ack(const v1::Ack& ack);
+    void on_close(const v1::Close& close);
+    void send_statuses();
+
+    cache::Cache& cache_;
+    SessionConfig config_;
+    Send send_;
+    std::function<void()> cache_changed_;
+    ContentFetch fetch_;
+    std::optional<VerifyKey> key_;
+    bool registering_ = false;
+    bool welcomed_ = false;
+    bool closed_by_hub_ = false;
+    int64_t acked_ = 0;         // highest seq the hub has stored
+    int64_t sent_through_ = 0;  // highest seq sent on this connection
+    std::deque<int64_t> in_flight_;
+};
+
+}  // namespace drover::session

@@ -1,0 +1,382 @@
+#include <doctest/doctest.h>
+
+#include "agent/session/session.h"
+#include "agent/tests/session/scripted_hub.h"
+#include "agent/tests/temp_dir.h"
+#include "drover_config.h"
+
+using namespace drover;
+using drover::testing::Published;
+using drover::testing::ScriptedHub;
+using drover::testing::TempDir;
+
+namespace {
+
+// A cache, and Sessions over it whose frames land in `sent`.
+struct Harness {
+    TempDir dir;
+    std::unique_ptr<cache::Cache> cache;
+    ScriptedHub hub;
+    std::vector<v1::Envelope> sent;
+    int wakes = 0;
+    session::SessionConfig config;
+
+    Harness() {
+        auto c = cache::Cache::open(dir / "cache.db", sql::Durability::normal);
+        REQUIRE(c);
+        cache = std::move(*c);
+        config.name = "edge-1";
+        config.registration_token = "drv_reg_abc";
+        config.labels = {{"role", "gateway"}};
+        config.facts = {{"arch", "x86_64"}};
+        config.hub_url = "wss://hub:8443/v1/agent";
+    }
+
+    std::unique_ptr<session::Session> connect() {
+        sent.clear();
+        auto s = std::make_unique<session::Session>(
+            *cache, config, [this](const v1::Envelope& e) { sent.push_back(e); }, [this] { ++wakes; });
+        s->start();
+        return s;
+    }
+
+    // Connects and completes the handshake as a registered agent.
+    std::unique_ptr<session::Session> welcomed(uint64_t acked = 0) {
+        auto s = connect();
+        REQUIRE(s->on_frame(hub.welcome("agt_1", cache->identity().load().registered() ? "" : "cred_1", acked)));
+        return s;
+    }
+
+    std::vector<v1::Envelope> take(v1::Envelope::MsgCase kind) {
+        std::vector<v1::Envelope> out, rest;
+        for (auto& e : sent) (e.msg_case() == kind ? out : rest).push_back(e);
+        sent = rest;
+        return out;
+    }
+
+    void add_statuses(int n) {
+        for (int i = 0; i < n; ++i) {
+            cache::Status st;
+            st.bundle = "b" + std::to_string(i);
+            st.state = v1::READY;
+            cache->outbox().append(st);
+        }
+    }
+};
+
+std::vector<uint64_t> seqs(const std::vector<v1::Envelope>& frames) {
+    std::vector<uint64_t> out;
+    for (auto& f : frames) out.push_back(f.status().seq());
+    return out;
+}
+
+std::vector<uint64_t> range(uint64_t from, uint64_t to) {
+    std::vector<uint64_t> out;
+    for (uint64_t i = from; i <= to; ++i) out.push_back(i);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("first contact sends a Hello with the registration token, labels and facts") {
+    Harness h;
+    auto s = h.connect();
+    REQUIRE(h.sent.size() == 1);
+    const auto& hello = h.sent[0].hello();
+    CHECK(hello.protocol() == 1);
+    CHECK(hello.name() == "edge-1");
+    CHECK(hello.registration_token() == "drv_reg_abc");
+    CHECK(hello.agent_id().empty());
+    CHECK(hello.credential().empty());
+    CHECK(hello.version() == DROVER_VERSION);
+    CHECK(hello.labels().at("role") == "gateway");
+    CHECK(hello.facts().at("arch") == "x86_64");
+    CHECK(hello.desired_hash().empty());
+    CHECK(hello.applied_size() == 0);
+}
+
+TEST_CASE("a Welcome's credential is stored and the hub key pinned; later Hellos use the identity") {
+    Harness h;
+    auto s = h.connect();
+    REQUIRE(s->on_frame(h.hub.welcome("agt_1", "cred_1")));
+    CHECK(s->welcomed());
+    auto id = h.cache->identity().load();
+    CHECK(id.agent_id == "agt_1");
+    CHECK(id.credential == "cred_1");
+    CHECK(id.name == "edge-1");
+    CHECK(id.hub_url == "wss://hub:8443/v1/agent");
+    CHECK(id.signing_key_pem == h.hub.key.public_pem());
+
+    h.cache->applied().put({"web", sha256("w"), "r1", v1::READY, "", "[]", false});
+    h.cache->desired().replace({sha256("set"), {}});
+    s = h.connect();
+    const auto& hello = h.sent[0].hello();
+    CHECK(hello.agent_id() == "agt_1");
+    CHECK(hello.credential() == "cred_1");
+    CHECK(hello.registration_token().empty());
+    CHECK(hello.desired_hash() == sha256("set"));
+    REQUIRE(hello.applied_size() == 1);
+    CHECK(hello.applied(0).bundle() == "web");
+    CHECK(hello.applied(0).digest() == sha256("w"));
+    CHECK(hello.applied(0).state() == v1::READY);
+}
+
+TEST_CASE("a registration Welcome without a credential is refused") {
+    Harness h;
+    auto s = h.connect();
+    auto r = s->on_frame(h.hub.welcome("agt_1", ""));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub accepted the registration but issued no credential");
+    CHECK_FALSE(h.cache->identity().load().registered());
+}
+
+TEST_CASE("a later Welcome with a different signing key is refused and the pinned key kept") {
+    Harness h;
+    h.welcomed();
+    std::string pinned = h.cache->identity().load().signing_key_pem;
+    h.hub.key = *SigningKey::from_pem(generate_p256_key_pem());
+    auto s = h.connect();
+    auto r = s->on_frame(h.hub.welcome("agt_1", ""));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("different from the one pinned") != std::string::npos);
+    CHECK_FALSE(s->welcomed());
+    CHECK(h.cache->identity().load().signing_key_pem == pinned);
+}
+
+TEST_CASE("a Welcome for another agent id is refused") {
+    Harness h;
+    h.welcomed();
+    auto s = h.connect();
+    auto r = s->on_frame(h.hub.welcome("agt_2", ""));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("agt_2") != std::string::npos);
+}
+
+TEST_CASE("protocol messages before Welcome end the session") {
+    Harness h;
+    auto s = h.connect();
+    auto r = s->on_frame(ScriptedHub::ack(1));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub sent ack before welcome");
+    v1::Envelope hello;
+    hello.mutable_hello();
+    CHECK(s->on_frame(hello).error().message == "hub sent an unexpected hello message");
+}
+
+TEST_CASE("a Close from the hub is noted so the link hangs up") {
+    Harness h;
+    auto s = h.connect();
+    v1::Envelope close;
+    close.mutable_close()->set_reason("registration token is invalid, expired or used up");
+    REQUIRE(s->on_frame(close));
+    CHECK(s->closed_by_hub());
+}
+
+TEST_CASE("Welcome deletes statuses the hub already stored and sends the rest in seq order") {
+    Harness h;
+    h.add_statuses(5);
+    auto s = h.welcomed(/*acked=*/2);
+    CHECK(seqs(h.take(v1::Envelope::kStatus)) == std::vector<uint64_t>{3, 4, 5});
+    auto left = h.cache->outbox().pending(0, 10);
+    REQUIRE(left.size() == 3);
+    CHECK(left[0].seq == 3);
+}
+
+TEST_CASE("at most 64 statuses are unacknowledged; each Ack deletes and releases more") {
+    Harness h;
+    h.add_statuses(100);
+    auto s = h.welcomed();
+    CHECK(seqs(h.take(v1::Envelope::kStatus)) == range(1, 64));
+    REQUIRE(s->on_frame(ScriptedHub::ack(10)));
+    CHECK(seqs(h.take(v1::Envelope::kStatus)) == range(65, 74));
+    CHECK(h.cache->outbox().pending(0, 1000).front().seq == 11);
+    REQUIRE(s->on_frame(ScriptedHub::ack(74)));
+    CHECK(seqs(h.take(v1::Envelope::kStatus)) == range(75, 100));
+    REQUIRE(s->on_frame(ScriptedHub::ack(100)));
+    CHECK(h.cache->outbox().pending(0, 1000).empty());
+}
+
+TEST_CASE("an Ack beyond what was sent deletes only what was sent") {
+    Harness h;
+    h.add_statuses(70);
+    auto s = h.welcomed();
+    h.take(v1::Envelope::kStatus);
+    REQUIRE(s->on_frame(ScriptedHub::ack(1000)));
+    auto left = h.cache->outbox().pending(0, 1000);
+    REQUIRE(left.size() == 6);
+    CHECK(left[0].seq == 65);
+}
+
+TEST_CASE("statuses appended while connected go out on pump; unacked ones are resent after a reconnect") {
+    Harness h;
+    auto s = h.welcomed();
+    h.add_statuses(3);
+    s->pump();
+    CHECK(seqs(h.take(v1::Envelope::kStatus)) == std::vector<uint64_t>{1, 2, 3});
+    s->pump();
+    CHECK(h.take(v1::Envelope::kStatus).empty());  // not twice on one connection
+
+    s = h.welcomed(/*acked=*/1);
+    CHECK(seqs(h.take(v1::Envelope::kStatus)) == std::vector<uint64_t>{2, 3});
+}
+
+TEST_CASE("a hub that has stored seqs this cache never issued gets new seqs above them") {
+    Harness h;
+    auto s = h.welcomed(/*acked=*/500);
+    h.add_statuses(1);
+    s->pump();
+    CHECK(seqs(h.take(v1::Envelope::kStatus)) == std::vector<uint64_t>{501});
+}
+
+TEST_CASE("a desired state is verified, stored, wakes the reconciler and fetches content one digest at a time") {
+    Harness h;
+    auto s = h.welcomed();
+    Published a = h.hub.publish("alpha", "r1", "{\"a\":1}");
+    Published b = h.hub.publish("beta", "r1", "{\"b\":2}");
+    REQUIRE(s->on_frame(ScriptedHub::desired({b, a})));
+    CHECK(h.wakes == 1);
+    auto set = h.cache->desired().load();
+    REQUIRE(set.bundles.size() == 2);
+    CHECK(set.bundles[0].bundle == "alpha");
+    CHECK(set.bundles[0].signature == a.signature);
+    CHECK(set.bundles[1].size == b.compressed.size());
+
+    auto fetches = h.take(v1::Envelope::kFetch);
+    REQUIRE(fetches.size() == 1);
+    CHECK(fetches[0].fetch().digest() == a.digest);
+    CHECK(fetches[0].fetch().offset() == 0);
+
+    for (auto& c : ScriptedHub::chunks(a, 0)) REQUIRE(s->on_frame(c));
+    CHECK(h.cache->content().spec(a.digest) == a.spec);
+    CHECK(h.wakes == 2);
+    fetches = h.take(v1::Envelope::kFetch);
+    REQUIRE(fetches.size() == 1);
+    CHECK(fetches[0].fetch().digest() == b.digest);
+    for (auto& c : ScriptedHub::chunks(b, 0)) REQUIRE(s->on_frame(c));
+    CHECK(h.cache->content().has(b.digest));
+    CHECK(h.take(v1::Envelope::kFetch).empty());
+}
+
+TEST_CASE("a desired state with one bad signature is refused as a whole") {
+    Harness h;
+    auto s = h.welcomed();
+    Published good = h.hub.publish("alpha", "r1", "{}");
+    ScriptedHub impostor;
+    Published forged = impostor.publish("beta", "r1", "{\"evil\":1}");
+    auto r = s->on_frame(ScriptedHub::desired({good, forged}));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message ==
+          "desired state rejected: the signature of bundle beta does not verify against the pinned hub key");
+    CHECK(h.cache->desired().load().bundles.empty());
+    CHECK(h.wakes == 0);
+}
+
+TEST_CASE("a desired state whose hash does not match its bundles is refused") {
+    Harness h;
+    auto s = h.welcomed();
+    auto env = ScriptedHub::desired({h.hub.publish("alpha", "r1", "{}")});
+    env.mutable_desired()->set_hash(sha256("something else"));
+    auto r = s->on_frame(env);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "desired state rejected: its hash does not match its bundles");
+}
+
+TEST_CASE("a new desired set forgets content no longer desired") {
+    Harness h;
+    auto s = h.welcomed();
+    Published a = h.hub.publish("alpha", "r1", "{\"a\":1}");
+    REQUIRE(s->on_frame(ScriptedHub::desired({a})));
+    for (auto& c : ScriptedHub::chunks(a, 0)) REQUIRE(s->on_frame(c));
+    REQUIRE(h.cache->content().has(a.digest));
+    Published a2 = h.hub.publish("alpha", "r2", "{\"a\":2}");
+    REQUIRE(s->on_frame(ScriptedHub::desired({a2})));
+    CHECK_FALSE(h.cache->content().has(a.digest));
+}
+
+TEST_CASE("a download broken by a disconnect resumes from the stored length") {
+    Harness h;
+    auto s = h.welcomed();
+    Published big = h.hub.publish("big", "r1", testing::bulky_spec(200'000));
+    auto chunks = ScriptedHub::chunks(big, 0);
+    REQUIRE(chunks.size() >= 3);
+    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    REQUIRE(s->on_frame(chunks[0]));
+    REQUIRE(s->on_frame(chunks[1]));
+    // The link drops; a new session asks for the rest only.
+    s = h.welcomed();
+    auto fetches = h.take(v1::Envelope::kFetch);
+    REQUIRE(fetches.size() == 1);
+    CHECK(fetches[0].fetch().offset() == 2 * wire::kChunkSize);
+    for (auto& c : ScriptedHub::chunks(big, fetches[0].fetch().offset())) REQUIRE(s->on_frame(c));
+    CHECK(h.cache->content().spec(big.digest) == big.spec);
+}
+
+TEST_CASE("a chunk at the wrong offset discards the partial download and refetches from 0") {
+    Harness h;
+    auto s = h.welcomed();
+    Published big = h.hub.publish("big", "r1", testing::bulky_spec(200'000));
+    auto chunks = ScriptedHub::chunks(big, 0);
+    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    h.take(v1::Envelope::kFetch);
+    REQUIRE(s->on_frame(chunks[0]));
+    REQUIRE(s->on_frame(chunks[2]));  // chunk 1 went missing
+    auto fetches = h.take(v1::Envelope::kFetch);
+    REQUIRE(fetches.size() == 1);
+    CHECK(fetches[0].fetch().offset() == 0);
+    CHECK(h.cache->content().partial_length(big.digest) == 0);
+    // The rest of the abandoned stream is skipped; the restarted one is used.
+    for (size_t i = 3; i < chunks.size(); ++i) REQUIRE(s->on_frame(chunks[i]));
+    CHECK(h.cache->content().partial_length(big.digest) == 0);
+    for (auto& c : chunks) REQUIRE(s->on_frame(c));
+    CHECK(h.cache->content().spec(big.digest) == big.spec);
+}
+
+TEST_CASE("a hub that keeps sending chunks out of order ends the session") {
+    Harness h;
+    auto s = h.welcomed();
+    Published big = h.hub.publish("big", "r1", testing::bulky_spec(200'000));
+    auto chunks = ScriptedHub::chunks(big, 0);
+    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    Result<void> r;
+    for (int i = 0; i < 20 && r; ++i) {
+        r = s->on_frame(chunks[0]);
+        if (r) r = s->on_frame(chunks[2]);
+    }
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("out of order") != std::string::npos);
+}
+
+TEST_CASE("content that does not match its digest is discarded and fetched once more, then skipped") {
+    Harness h;
+    auto s = h.welcomed();
+    Published real = h.hub.publish("web", "r1", "{\"real\":true}");
+    Published wrong = real;
+    wrong.compressed = deflate_bytes("{\"real\":false}");
+    REQUIRE(s->on_frame(ScriptedHub::desired({real})));
+    h.take(v1::Envelope::kFetch);
+    for (auto& c : ScriptedHub::chunks(wrong, 0)) REQUIRE(s->on_frame(c));
+    CHECK_FALSE(h.cache->content().has(real.digest));
+    CHECK(h.cache->content().partial_length(real.digest) == 0);
+    CHECK(h.take(v1::Envelope::kFetch).size() == 1);  // once more
+    for (auto& c : ScriptedHub::chunks(wrong, 0)) REQUIRE(s->on_frame(c));
+    CHECK(h.take(v1::Envelope::kFetch).empty());  // given up for this session
+    CHECK(h.wakes == 1);                            // only the desired state
+
+    // The next session tries again, and gets the real thing.
+    s = h.welcomed();
+    auto fetches = h.take(v1::Envelope::kFetch);
+    REQUIRE(fetches.size() == 1);
+    for (auto& c : ScriptedHub::chunks(real, 0)) REQUIRE(s->on_frame(c));
+    CHECK(h.cache->content().has(real.digest));
+}
+
+TEST_CASE("corrupt compressed content is discarded, not stored") {
+    Harness h;
+    auto s = h.welcomed();
+    Published p = h.hub.publish("web", "r1", "{}");
+    p.compressed = "this is not zlib";
+    REQUIRE(s->on_frame(ScriptedHub::desired({p})));
+    for (auto& c : ScriptedHub::chunks(p, 0)) REQUIRE(s->on_frame(c));
+    CHECK_FALSE(h.cache->content().has(p.digest));
+    CHECK(h.cache->content().partial_length(p.digest) == 0);
+}
