@@ -1,0 +1,146 @@
+#include "tools/droverctl/status_command.h"
+
+#include <ostream>
+
+#include "common/text.h"
+#include "tools/droverctl/json_fields.h"
+#include "tools/droverctl/table.h"
+
+namespace drover::ctl {
+
+using nlohmann::json;
+
+const char* const kStatusHelp =
+    "Usage: droverctl status\n"
+    "\n"
+    "Shows the deployed revision (and the newest commit's error if the hub refused\n"
+    "it), every agent with its bundles' states, and every bundle's rollout.\n"
+    "-o json prints the hub's answer to GET /api/v1/status.\n";
+const char* const kAgentsHelp =
+    "Usage: droverctl agents\n"
+    "\n"
+    "Lists agents: online or offline since when, labels, and each bundle's state.\n";
+const char* const kBundlesHelp =
+    "Usage: droverctl bundles\n"
+    "\n"
+    "Lists bundles: revision, how many targeted agents are ready, states.\n";
+
+namespace {
+
+constexpr size_t kShortRevision = 12;
+
+std::string short_revision(const std::string& revision) { return revision.substr(0, kShortRevision); }
+
+std::string revision_lines(const json& status) {
+    const json& revision = object_field(status, "revision");
+    std::string commit = text_field(revision, "commit");
+    std::string out;
+    if (commit.empty()) {
+        out = "Revision: none deployed yet (git push to the hub's /git/fleet.git)\n";
+    } else {
+        std::string at = text_field(revision, "deployed_at");
+        out = cat("Revision: ", short_revision(commit), at.empty() ? std::string() : "  deployed " + at, "\n");
+    }
+    const json& error = object_field(revision, "error");
+    if (!error.empty()) {
+        std::string refused = text_field(error, "commit");
+        out += cat("ERROR: commit ", refused.empty() ? std::string("(unknown)") : short_revision(refused),
+                   " was refused, ", commit.empty() ? "nothing is deployed" : "the revision above stays deployed",
+                   ": ", printable(text_field(error, "message")), "\n");
+    }
+    return out;
+}
+
+std::string agent_status(const json& agent) {
+    if (bool_field(agent, "online")) return "online";
+    std::string seen = text_field(agent, "last_seen");
+    return seen.empty() ? "offline (never seen)" : "offline since " + seen;
+}
+
+std::string agent_bundles(const json& agent) {
+    std::string out;
+    for (const json& b : array_field(agent, "bundles")) {
+        if (!out.empty()) out += ' ';
+        out += cat(text_field(b, "bundle"), ":", text_field(b, "state"));
+        if (bool_field(b, "out_of_sync")) out += "/OutOfSync";
+    }
+    return out;
+}
+
+std::string agents_section(const json& status) {
+    const json& agents = array_field(status, "agents");
+    if (agents.empty()) return "No agents registered yet (create a token: droverctl token create).\n";
+    Table table({"NAME", "STATUS", "LAST SEEN", "LABELS", "BUNDLES"});
+    Table problems({"AGENT", "BUNDLE", "STATE", "MESSAGE"});
+    for (const json& agent : agents) {
+        std::string name = text_field(agent, "name");
+        table.add_row({name, agent_status(agent), text_field(agent, "last_seen"),
+                       labels_text(object_field(agent, "labels")), agent_bundles(agent)});
+        for (const json& b : array_field(agent, "bundles")) {
+            std::string state = text_field(b, "state");
+            std::string message = text_field(b, "message");
+            if (state != "Ready" && !message.empty()) problems.add_row({name, text_field(b, "bundle"), state, message});
+        }
+    }
+    std::string out = cat("AGENTS (", agents.size(), ")\n", table.render());
+    if (!problems.empty()) out += "\nPROBLEMS\n" + problems.render();
+    return out;
+}
+
+std::string states_text(const json& states) {
+    std::string out;
+    if (!states.is_object()) return out;
+    for (const auto& [state, count] : states.items()) {
+        if (!count.is_number_integer()) continue;
+        if (!out.empty()) out += ' ';
+        out += cat(state, "=", count.get<int64_t>());
+    }
+    return out;
+}
+
+std::string bundles_section(const json& status) {
+    const json& bundles = array_field(status, "bundles");
+    if (bundles.empty()) return "No bundles deployed.\n";
+    Table table({"NAME", "REVISION", "READY", "NOT READY", "STATES"});
+    for (const json& b : bundles) {
+        table.add_row({text_field(b, "name"), short_revision(text_field(b, "revision")),
+                       cat(int_field(b, "ready"), "/", int_field(b, "targeted")), cat(int_field(b, "not_ready")),
+                       states_text(object_field(b, "states"))});
+    }
+    return cat("BUNDLES (", bundles.size(), ")\n", table.render());
+}
+
+}  // namespace
+
+std::string format_status(const json& status, StatusView view) {
+    switch (view) {
+    case StatusView::agents:
+        return agents_section(status);
+    case StatusView::bundles:
+        return bundles_section(status);
+    case StatusView::all:
+        break;
+    }
+    return revision_lines(status) + "\n" + agents_section(status) + "\n" + bundles_section(status);
+}
+
+int run_status(const Context& ctx, std::span<const std::string> args, StatusView view) {
+    const char* topic = view == StatusView::all ? "status" : view == StatusView::agents ? "agents" : "bundles";
+    auto parsed = parse_args(args, {});
+    if (!parsed) return ctx.usage_error(parsed.error().message, topic);
+    if (!parsed->positionals.empty())
+        return ctx.usage_error(cat("unexpected argument ", quoted(parsed->positionals.front())), topic);
+    auto client = ctx.client();
+    if (!client) return ctx.usage_error(client.error().message);
+
+    auto status = client->get("/api/v1/status");
+    if (!status) return ctx.api_failure(status.error());
+    if (!status->is_object()) return ctx.failure("hub answered GET /api/v1/status with something other than an object");
+    if (ctx.options.output == OutputFormat::table) ctx.out << format_status(*status, view);
+    else if (view == StatusView::agents) ctx.print_json(array_field(*status, "agents"));
+    else if (view == StatusView::bundles) ctx.print_json(array_field(*status, "bundles"));
+    else ctx.print_json(*status);
+    return kExitOk;
+}
+
+}  // namespace drover::ctl

@@ -1,0 +1,179 @@
+// droverctl run in-process, as main() runs it, against a loopback hub: the
+// exit codes and what lands on stdout and stderr.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tools/droverctl/droverctl.h"
+#include "tools/droverctl/tests/loopback_http_server.h"
+#include "tools/droverctl/tests/sample_status.h"
+
+using namespace drover::ctl;
+using namespace drover::ctl::testing;
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+    int code;
+    std::string out, err;
+};
+
+Run droverctl(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    std::ostringstream out, err;
+    EnvLookup lookup = [env](const char* name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+    };
+    int code = run_droverctl(args, out, err, lookup);
+    return {code, out.str(), err.str()};
+}
+
+// Answers like the hub's REST API for the three endpoints droverctl uses.
+CannedReply fake_hub(const RecordedRequest& r) {
+    if (r.authorization != "Bearer admin-token")
+        return {401, R"x({"error":"missing or wrong token (send Authorization: Bearer TOKEN)"})x"};
+    if (r.method == "GET" && r.path == "/api/v1/status") return {200, std::string(kSampleStatus)};
+    if (r.method == "POST" && r.path == "/api/v1/tokens")
+        return {201, R"({"id":"tok_abc","token":"drv_reg_0123","labels":{"role":"gateway"},"uses":3,"expires_at":null})"};
+    if (r.method == "PATCH" && r.path == "/api/v1/agents/edge-1/labels")
+        return {200, R"({"name":"edge-1","labels":{"ring":"canary","role":"gateway"}})"};
+    if (r.method == "PATCH") return {404, R"({"error":"no agent named \"edge-9\""})"};
+    return {404, R"({"error":"no such path"})"};
+}
+
+}  // namespace
+
+TEST_CASE("status prints the tables and exits 0; hub and token may come from the environment") {
+    LoopbackHttpServer hub(fake_hub);
+    auto run = droverctl({"status"}, {{"DROVER_HUB", hub.url()}, {"DROVER_TOKEN", "admin-token"}});
+    CHECK(run.code == 0);
+    CHECK(run.err.empty());
+    CHECK(run.out.find("Revision: 3f2a1b9c0d4e") == 0);
+    CHECK(run.out.find("edge-2   offline since 2026-11-20T09:30:00Z") != std::string::npos);
+    CHECK(run.out.find("web     3f2a1b9c0d4e   2/3") != std::string::npos);
+}
+
+TEST_CASE("-o json prints the hub's JSON") {
+    LoopbackHttpServer hub(fake_hub);
+    auto run = droverctl({"--hub", hub.url(), "--token", "admin-token", "status", "-o", "json"});
+    CHECK(run.code == 0);
+    CHECK(json::parse(run.out) == json::parse(kSampleStatus));
+    auto agents = droverctl({"--hub", hub.url(), "--token", "admin-token", "agents", "-ojson"});
+    CHECK(agents.code == 0);
+    CHECK(json::parse(agents.out).size() == 2);
+}
+
+TEST_CASE("token create prints only the token on stdout and a summary on stderr") {
+    LoopbackHttpServer hub(fake_hub);
+    auto run = droverctl({"--hub", hub.url(), "--token", "admin-token", "token", "create", "--labels", "role=gateway",
+                          "--uses", "3", "--ttl", "30d"});
+    CHECK(run.code == 0);
+    CHECK(run.out == "drv_reg_0123\n");
+    CHECK(run.err == "created registration token tok_abc (labels role=gateway; 3 uses; never expires)\n");
+    auto sent = hub.requests();
+    REQUIRE(sent.size() == 1);
+    CHECK(json::parse(sent[0].body) == json{{"labels", {{"role", "gateway"}}}, {"uses", 3}, {"ttl", "30d"}});
+
+    auto as_json = droverctl({"--hub", hub.url(), "--token", "admin-token", "-o", "json", "token", "create"});
+    CHECK(as_json.code == 0);
+    CHECK(json::parse(as_json.out)["id"] == "tok_abc");
+}
+
+TEST_CASE("label sends set and remove, and prints the agent's labels") {
+    LoopbackHttpServer hub(fake_hub);
+    auto run = droverctl({"--hub", hub.url(), "--token", "admin-token", "label", "edge-1", "ring=canary", "old-"});
+    CHECK(run.code == 0);
+    CHECK(run.out == "edge-1 labels: ring=canary,role=gateway\n");
+    auto sent = hub.requests();
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].method == "PATCH");
+    CHECK(json::parse(sent[0].body) == json{{"set", {{"ring", "canary"}}}, {"remove", {"old"}}});
+}
+
+TEST_CASE("the hub's refusal is printed and exits 1") {
+    LoopbackHttpServer hub(fake_hub);
+    auto unknown = droverctl({"--hub", hub.url(), "--token", "admin-token", "label", "edge-9", "a=b"});
+    CHECK(unknown.code == 1);
+    CHECK(unknown.out.empty());
+    CHECK(unknown.err == "droverctl: no agent named \"edge-9\" (HTTP 404)\n");
+
+    auto wrong_token = droverctl({"--hub", hub.url(), "--token", "nope", "status"});
+    CHECK(wrong_token.code == 1);
+    CHECK(wrong_token.err == "droverctl: missing or wrong token (send Authorization: Bearer TOKEN) (HTTP 401)\n");
+}
+
+TEST_CASE("a malformed hub answer exits 1") {
+    LoopbackHttpServer hub([](const RecordedRequest&) { return CannedReply{200, "not json"}; });
+    auto run = droverctl({"--hub", hub.url(), "--token", "t", "status"});
+    CHECK(run.code == 1);
+    CHECK(run.err.find("droverctl: hub answered GET /api/v1/status with malformed JSON") == 0);
+}
+
+TEST_CASE("an unreachable hub exits 3") {
+    RefusingPort port;
+    auto run = droverctl({"--hub", "http://127.0.0.1:" + std::to_string(port.port()), "--token", "t", "status"});
+    CHECK(run.code == 3);
+    CHECK(run.err.find("droverctl: cannot reach hub at") == 0);
+
+    SilentPort silent;
+    auto hung = droverctl(
+        {"--hub", "http://127.0.0.1:" + std::to_string(silent.port()), "--token", "t", "--timeout", "200ms", "agents"});
+    CHECK(hung.code == 3);
+}
+
+TEST_CASE("usage errors exit 2 with one line and a hint, before any request") {
+    LoopbackHttpServer hub(fake_hub);
+    std::string url = hub.url();
+    struct Case {
+        std::vector<std::string> args;
+        std::string err;
+    };
+    const Case cases[] = {
+        {{}, "droverctl: no command given (see 'droverctl --help')\n"},
+        {{"frobnicate"}, "droverctl: unknown command \"frobnicate\" (see 'droverctl --help')\n"},
+        {{"status", "-o", "yaml"}, "droverctl: output format \"yaml\": use table or json (see 'droverctl --help')\n"},
+        {{"--token", "t", "status"}, "droverctl: no hub given: use --hub URL or set DROVER_HUB (see 'droverctl --help')\n"},
+        {{"--hub", url, "status"}, "droverctl: no token given: use --token TOKEN or set DROVER_TOKEN (see 'droverctl --help')\n"},
+        {{"--hub", "hub:1", "--token", "t", "status"},
+         "droverctl: hub URL \"hub:1\" must start with https:// or http:// (see 'droverctl --help')\n"},
+        {{"--hub", url, "--token", "t", "status", "extra"},
+         "droverctl: unexpected argument \"extra\" (see 'droverctl status --help')\n"},
+        {{"--hub", url, "--token", "t", "token"}, "droverctl: token needs a subcommand: create (see 'droverctl token --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "create", "--uses", "0"},
+         "droverctl: --uses \"0\": must be a whole number of at least 1 (see 'droverctl token create --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "create", "--colour", "red"},
+         "droverctl: unknown option \"--colour\" (see 'droverctl token create --help')\n"},
+        {{"--hub", url, "--token", "t", "label", "edge-1", "bad key=x"},
+         "droverctl: label key \"bad key\": must be 1-63 characters of [A-Za-z0-9-_.], starting and ending "
+         "alphanumeric (see 'droverctl label --help')\n"},
+        {{"--hub", url, "--token", "t", "label"},
+         "droverctl: label needs an agent name and label changes (see 'droverctl label --help')\n"},
+    };
+    for (const auto& c : cases) {
+        auto run = droverctl(c.args);
+        CHECK_MESSAGE(run.code == 2, c.err);
+        CHECK(run.err == c.err);
+        CHECK(run.out.empty());
+    }
+    CHECK(hub.requests().empty());
+}
+
+TEST_CASE("--help and --version exit 0 and print to stdout") {
+    auto help = droverctl({"--help"});
+    CHECK(help.code == 0);
+    CHECK(help.out.find("Usage: droverctl [GLOBAL OPTIONS] COMMAND") == 0);
+    CHECK(help.out.find("Exit codes: 0 ok, 1 the hub refused or failed, 2 usage error, 3 hub unreachable.") !=
+          std::string::npos);
+    auto token_help = droverctl({"token", "create", "--help"});
+    CHECK(token_help.code == 0);
+    CHECK(token_help.out.find("Usage: droverctl token create") == 0);
+    auto label_help = droverctl({"label", "-h"});
+    CHECK(label_help.out.find("Usage: droverctl label AGENT") == 0);
+    auto version = droverctl({"--version"});
+    CHECK(version.code == 0);
+    CHECK(version.out.find("droverctl 0.") == 0);
+}

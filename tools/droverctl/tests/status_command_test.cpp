@@ -1,0 +1,69 @@
+#include <doctest/doctest.h>
+
+#include "tools/droverctl/status_command.h"
+#include "tools/droverctl/tests/sample_status.h"
+
+using namespace drover::ctl;
+using nlohmann::json;
+
+TEST_CASE("status shows the revision, the refused commit, agents, problems and bundles") {
+    auto status = json::parse(testing::kSampleStatus);
+    CHECK(format_status(status, StatusView::all) ==
+          "Revision: 3f2a1b9c0d4e  deployed 2026-11-21T10:00:00Z\n"
+          "ERROR: commit 9a8b7c6d5e4f was refused, the revision above stays deployed: "
+          "web/bundle.yaml:7: unknown field \"taregts\"\n"
+          "\n"
+          "AGENTS (2)\n"
+          "NAME     STATUS                               LAST SEEN              LABELS                     BUNDLES\n"
+          "edge-1   online                               2026-11-21T10:00:00Z   ring=canary,role=gateway   web:Ready infra:Ready\n"
+          "edge-2   offline since 2026-11-20T09:30:00Z   2026-11-20T09:30:00Z   role=gateway               web:Failed/OutOfSync\n"
+          "\n"
+          "PROBLEMS\n"
+          "AGENT    BUNDLE   STATE    MESSAGE\n"
+          "edge-2   web      Failed   deployment web/nginx: image pull failed\n"
+          "\n"
+          "BUNDLES (2)\n"
+          "NAME    REVISION       READY   NOT READY   STATES\n"
+          "web     3f2a1b9c0d4e   2/3     1           Pending=1 Ready=2\n"
+          "infra   3f2a1b9c0d4e   1/1     0           Ready=1\n");
+}
+
+TEST_CASE("the agents and bundles views show one table each") {
+    auto status = json::parse(testing::kSampleStatus);
+    std::string agents = format_status(status, StatusView::agents);
+    CHECK(agents.rfind("AGENTS (2)\n", 0) == 0);
+    CHECK(agents.find("BUNDLES (") == std::string::npos);
+    CHECK(agents.find("Revision") == std::string::npos);
+    std::string bundles = format_status(status, StatusView::bundles);
+    CHECK(bundles.rfind("BUNDLES (2)\n", 0) == 0);
+    CHECK(bundles.find("edge-1") == std::string::npos);
+}
+
+TEST_CASE("a fresh hub: nothing deployed, no agents, no bundles") {
+    auto status = json::parse(R"({"revision":{"commit":null,"deployed_at":null,"error":null},"agents":[],"bundles":[]})");
+    CHECK(format_status(status, StatusView::all) ==
+          "Revision: none deployed yet (git push to the hub's /git/fleet.git)\n"
+          "\n"
+          "No agents registered yet (create a token: droverctl token create).\n"
+          "\n"
+          "No bundles deployed.\n");
+}
+
+TEST_CASE("a refused first push says nothing is deployed") {
+    auto status = json::parse(
+        R"({"revision":{"commit":null,"error":{"commit":"abcdef0123456789","message":"fleet.yaml:2: bad group"}},"agents":[],"bundles":[]})");
+    CHECK(format_status(status, StatusView::all).find(
+              "ERROR: commit abcdef012345 was refused, nothing is deployed: fleet.yaml:2: bad group\n") !=
+          std::string::npos);
+}
+
+TEST_CASE("missing or mistyped fields degrade to blanks instead of aborting") {
+    for (const char* text : {R"({})", R"({"revision":"x","agents":{},"bundles":7})",
+                             R"({"agents":[{"name":3,"online":"yes","labels":[1],"bundles":[{"bundle":null}]}],
+                                 "bundles":[{"name":"w","ready":"2","states":{"Ready":"x"}}]})"}) {
+        auto status = json::parse(text);
+        CHECK_NOTHROW(format_status(status, StatusView::all));
+    }
+    auto odd = json::parse(R"({"agents":[{"name":"e","online":false}],"bundles":[]})");
+    CHECK(format_status(odd, StatusView::agents).find("offline (never seen)") != std::string::npos);
+}
