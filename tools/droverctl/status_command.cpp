@@ -36,7 +36,7 @@ std::string revision_lines(const json& status) {
     std::string commit = text_field(revision, "commit");
     std::string out;
     if (commit.empty()) {
-        out = "Revision: none deployed yet (git push to the hub's /git/fleet.git)\n";
+        out = "Revision: none deployed yet (git push to the hub's repository, DATA/fleet.git)\n";
     } else {
         std::string at = text_field(revision, "deployed_at");
         out = cat("Revision: ", short_revision(commit), at.empty() ? std::string() : "  deployed " + at, "\n");

@@ -42,7 +42,7 @@ TEST_CASE("the agents and bundles views show one table each") {
 TEST_CASE("a fresh hub: nothing deployed, no agents, no bundles") {
     auto status = json::parse(R"({"revision":{"commit":null,"deployed_at":null,"error":null},"agents":[],"bundles":[]})");
     CHECK(format_status(status, StatusView::all) ==
-          "Revision: none deployed yet (git push to the hub's /git/fleet.git)\n"
+          "Revision: none deployed yet (git push to the hub's repository, DATA/fleet.git)\n"
           "\n"
           "No agents registered yet (create a token: droverctl token create).\n"
           "\n"
