@@ -63,3 +63,13 @@ ctl label edge role=gateway >/dev/null
 wait_for "gw back on edge" 15 is_state edge gw Ready
 [ -f "$T/edge/out/gw/configmap.default.gw.json" ] || fail "gw object not rewritten"
 pass "label changes converge"
+
+# Hub restart: registrations and statuses survive, agents come back by themselves.
+stop_hub
+wait_for "edge keeps running its objects" 5 test -f "$T/edge/out/gw/configmap.default.gw.json"
+restart_hub
+wait_for "edge reconnects after the hub restart" 20 is_online edge true
+[ "$(agent_field edge .id)" = "$ID" ] || fail "edge's identity did not survive the hub restart"
+is_state edge gw Ready || fail "edge's status did not survive the hub restart"
+[ "$(status_json | jq -r .revision.commit)" = "$C1" ] || fail "deployed revision not restored after restart"
+pass "hub restart keeps registrations, statuses and the deployed revision"
