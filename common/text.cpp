@@ -58,6 +58,19 @@ std::optional<std::string> hex_decode(std::string_view hex) {
     return out;
 }
 
+std::string utf8_prefix(std::string_view s, size_t max_bytes) {
+    if (s.size() <= max_bytes) return std::string(s);
+    size_t n = max_bytes;
+    // Step back over continuation bytes (10xxxxxx) to the start of the
+    // sequence that was cut, and drop that sequence.
+    size_t back = 0;
+    while (n > 0 && back < 4 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) {
+        --n;
+        ++back;
+    }
+    return std::string(s.substr(0, n));
+}
+
 std::string quoted(std::string_view s) {
     std::string out = "\"";
     for (unsigned char c : s) {

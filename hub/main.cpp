@@ -168,6 +168,8 @@ int run_serve(const Args& args) {
     }
     (*store)->all_agents_offline(unix_now_ms());
     Fleet fleet(**store, key->public_pem(), unix_now_ms);
+    auto deployed = (*store)->setting("deployed_commit");
+    fleet.set_deployment_pending(deployed.has_value());
     LwsServer server(fleet, *listen);
     if (auto ok = server.start(); !ok) {
         log::error(ok.error().message);
@@ -180,7 +182,7 @@ int run_serve(const Args& args) {
     GitWatcher watcher(dir.repo(), args.branch, *key, [&server](GitUpdate update) {
         server.post([&server, u = std::move(update)]() mutable { apply_update(server.fleet(), std::move(u)); });
     });
-    watcher.start((*store)->setting("deployed_commit"));
+    watcher.start(deployed);
 
     g_server = &server;
     std::signal(SIGINT, on_signal);

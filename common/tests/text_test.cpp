@@ -24,3 +24,15 @@ TEST_CASE("durations parse with units and refuse garbage") {
 TEST_CASE("quoted escapes control bytes") {
     CHECK(quoted("a\"b\n") == "\"a\\\"b\\x0a\"");
 }
+
+TEST_CASE("utf8_prefix never cuts a multi-byte character in half") {
+    std::string s = "ab\xc3\xa9";  // "abé"
+    CHECK(utf8_prefix(s, 10) == s);
+    CHECK(utf8_prefix(s, 4) == s);
+    CHECK(utf8_prefix(s, 3) == "ab");
+    CHECK(utf8_prefix(s, 2) == "ab");
+    std::string euro = "x\xe2\x82\xac";  // "x€"
+    CHECK(utf8_prefix(euro, 3) == "x");
+    CHECK(utf8_prefix(euro, 2) == "x");
+    CHECK(utf8_prefix(euro, 0).empty());
+}

@@ -67,7 +67,7 @@ static std::optional<std::string> check_hello(const v1::Hello& h, const SessionL
     if (h.protocol() != wire::kProtocolVersion)
         return cat("protocol version ", h.protocol(), " is not supported (hub speaks ", wire::kProtocolVersion, ")");
     if (h.name().empty() || !validate_label("name", h.name()))
-        return cat("agent name ", quoted(h.name().substr(0, 80)),
+        return cat("agent name ", quoted(utf8_prefix(h.name(), 80)),
                    " is invalid: use 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric");
     if (static_cast<size_t>(h.labels_size()) > limits.max_labels)
         return cat("too many labels (", h.labels_size(), ", limit ", limits.max_labels, ")");
@@ -77,7 +77,7 @@ static std::optional<std::string> check_hello(const v1::Hello& h, const SessionL
         return cat("too many facts (", h.facts_size(), ", limit ", limits.max_facts, ")");
     for (auto& [k, v] : h.facts())
         if (k.size() > limits.max_fact_bytes || v.size() > limits.max_fact_bytes)
-            return cat("fact ", quoted(k.substr(0, 40)), " is longer than ", limits.max_fact_bytes, " bytes");
+            return cat("fact ", quoted(utf8_prefix(k, 40)), " is longer than ", limits.max_fact_bytes, " bytes");
     if (h.version().size() > 64) return std::string("version string is longer than 64 bytes");
     if (!h.desired_hash().empty() && h.desired_hash().size() != kDigestSize)
         return std::string("desired_hash must be 32 bytes");
@@ -92,9 +92,10 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     AgentRecord agent;
     if (!hello.agent_id().empty()) {
         auto hash = store.credential_hash(hello.agent_id());
-        if (!hash || !equal_secret(*hash, sha256_hex(hello.credential())))
+        auto known = hash ? store.agent(hello.agent_id()) : std::nullopt;
+        if (!known || !equal_secret(*hash, sha256_hex(hello.credential())))
             return end("unknown or revoked agent credential");
-        agent = *store.agent(hello.agent_id());
+        agent = *known;
     } else if (!hello.registration_token().empty()) {
         auto token = store.consume_token(sha256_hex(hello.registration_token()), now);
         if (!token) return end(token.error().message);
@@ -115,6 +116,7 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     labels_ = agent.effective_labels();
     sent_hash_ = hello.desired_hash();
     phase_ = Phase::active;
+    for (auto& bundle : store.status_bundles(agent.id)) reported_.insert(bundle);
     fleet_.attach(agent_id_, this);
     log::info("agent ", name_, " online (", hello.version(), ")");
 
@@ -126,18 +128,35 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->set_signing_key(fleet_.signing_key_pem());
     w->set_acked_seq(agent.acked_seq);
     w->mutable_labels()->insert(labels_.begin(), labels_.end());
+    w->set_desired_state_follows(will_send_desired());
     send(env);
     refresh();
 }
 
+std::vector<v1::Deployment> AgentSession::current_desired() const {
+    auto deployment = fleet_.deployment();
+    if (!deployment) return {};
+    return deployment->desired_for(labels_, name_);
+}
+
+bool AgentSession::will_send_desired() const {
+    if (!fleet_.deployment() && fleet_.deployment_pending()) return false;
+    return desired_hash(current_desired()) != sent_hash_;
+}
+
 void AgentSession::refresh() {
     if (phase_ != Phase::active) return;
+    // Right after a restart the hub has not rendered its deployed revision
+    // yet. Telling agents "you should run nothing" now would make them prune
+    // every workload; say nothing until the revision is back.
+    if (!fleet_.deployment() && fleet_.deployment_pending()) return;
     if (auto agent = fleet_.store().agent(agent_id_)) labels_ = agent->effective_labels();
-    auto deployment = fleet_.deployment();
-    std::vector<v1::Deployment> desired;
-    if (deployment) desired = deployment->desired_for(labels_, name_);
+    std::vector<v1::Deployment> desired = current_desired();
     entitled_.clear();
-    for (auto& d : desired) entitled_.insert(d.digest());
+    for (auto& d : desired) {
+        entitled_.insert(d.digest());
+        reported_.insert(d.bundle());
+    }
     std::string hash = desired_hash(desired);
     if (hash == sent_hash_) return;
     sent_hash_ = hash;
@@ -150,11 +169,17 @@ void AgentSession::refresh() {
 }
 
 void AgentSession::handle_fetch(const v1::Fetch& fetch) {
-    if (!entitled_.count(fetch.digest()))
-        return end("fetch of a spec that is not in this agent's desired set");
+    // A fetch that crossed a new DesiredState on the wire asks for content
+    // this agent no longer needs: ignore it (the new desired set tells the
+    // agent to move on). Content not meant for this agent is never sent.
     auto deployment = fleet_.deployment();
+    if (!entitled_.count(fetch.digest()) || !deployment) {
+        log::info("agent ", name_, ": ignoring fetch of ", hex_encode(fetch.digest()).substr(0, 12),
+                  ", which is not in its desired set");
+        return;
+    }
     auto it = deployment->content_by_digest.find(fetch.digest());
-    if (it == deployment->content_by_digest.end()) return end("fetch of unknown content");
+    if (it == deployment->content_by_digest.end()) return;
     if (fetch.offset() > it->second->size())
         return end(cat("fetch offset ", fetch.offset(), " is beyond the content size ", it->second->size()));
     transfer_ = Transfer{fetch.digest(), it->second, static_cast<size_t>(fetch.offset())};
@@ -182,7 +207,8 @@ void AgentSession::pump() {
 void AgentSession::on_drained() { pump(); }
 
 void AgentSession::handle_status(const v1::Status& s) {
-    if (s.seq() == 0) return end("status seq must be positive");
+    if (s.seq() == 0 || s.seq() > static_cast<uint64_t>(INT64_MAX))
+        return end("status seq must be between 1 and 2^63-1");
     if (s.bundle().empty() || s.bundle().size() > 253) return end("status names no valid bundle");
     if (!s.digest().empty() && s.digest().size() != kDigestSize) return end("status digest must be 32 bytes");
     if (s.revision().size() > 64) return end("status revision is longer than 64 bytes");
@@ -194,11 +220,17 @@ void AgentSession::handle_status(const v1::Status& s) {
     r.digest = hex_encode(s.digest());
     r.revision = s.revision();
     r.state = state;
-    r.message = s.message().substr(0, limits_.max_message_bytes);
+    r.message = utf8_prefix(s.message(), limits_.max_message_bytes);
     r.seq = s.seq();
     r.time_ms = s.time_unix_ms();
     r.resources = s.resources();
-    uint64_t acked = fleet_.store().record_statuses(agent_id_, {r});
+    // Only bundles this hub has sent the agent (or holds a status of) are
+    // stored: an agent cannot invent bundles or grow the store without bound.
+    // Others are acknowledged so its outbox drains, and dropped.
+    std::vector<StatusRecord> batch;
+    if (reported_.count(r.bundle)) batch.push_back(std::move(r));
+    else log::info("agent ", name_, ": dropping status for unknown bundle ", quoted(utf8_prefix(s.bundle(), 80)));
+    uint64_t acked = fleet_.store().record_statuses(agent_id_, batch, s.seq());
     v1::Envelope env;
     env.mutable_ack()->set_up_to_seq(acked);
     send(env);

@@ -44,6 +44,7 @@ public:
     void end(const std::string& reason);
 
     const std::string& agent_id() const { return agent_id_; }
+    bool authenticated() const { return phase_ == Phase::active; }
 
 private:
     void handle_hello(const v1::Hello& hello);
@@ -51,6 +52,8 @@ private:
     void handle_status(const v1::Status& status);
     void send(const v1::Envelope& env);
     void pump();
+    std::vector<v1::Deployment> current_desired() const;
+    bool will_send_desired() const;
 
     struct Transfer {
         std::string digest;
@@ -67,6 +70,7 @@ private:
     Labels labels_;
     std::string sent_hash_;             // desired hash the agent holds or was sent
     std::set<std::string> entitled_;    // digests this agent may fetch
+    std::set<std::string> reported_;    // bundles it may report status for
     std::optional<Transfer> transfer_;
 };
 

@@ -29,6 +29,10 @@ public:
     int64_t now_ms() const { return clock_(); }
 
     std::shared_ptr<const Deployment> deployment() const { return deployment_; }
+    // True while the hub knows it had a deployed revision but has not loaded
+    // it yet (start-up): sessions must not send an empty desired set then.
+    bool deployment_pending() const { return deployment_pending_ && !deployment_; }
+    void set_deployment_pending(bool pending) { deployment_pending_ = pending; }
     // Swap in a new revision and tell every online agent whose desired set changed.
     void deploy(std::shared_ptr<const Deployment> deployment);
     const std::optional<Rejection>& rejection() const { return rejection_; }
@@ -48,6 +52,7 @@ private:
     std::string signing_key_pem_;
     Clock clock_;
     std::shared_ptr<const Deployment> deployment_;
+    bool deployment_pending_ = false;
     std::optional<Rejection> rejection_;
     std::map<std::string, AgentSession*> sessions_;
 };

@@ -14,7 +14,11 @@ using nlohmann::json;
 
 namespace {
 
-HttpResponse reply(int status, const json& body) { return {status, "application/json", body.dump() + "\n"}; }
+// Replace, never throw: a path or a stored message may hold bytes that are
+// not UTF-8, and an exception here would reach the event loop.
+HttpResponse reply(int status, const json& body) {
+    return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
+}
 HttpResponse error(int status, const std::string& message) { return reply(status, {{"error", message}}); }
 
 bool authorized(Fleet& fleet, const HttpRequest& req) {
@@ -101,7 +105,7 @@ HttpResponse patch_labels(Fleet& fleet, const std::string& name, const json& bod
 
 HttpResponse handle_http(Fleet& fleet, const HttpRequest& req) {
     if (req.path == "/healthz") return {200, "text/plain", "ok\n"};
-    if (!starts_with(req.path, "/api/v1/")) return error(404, cat("no such path: ", req.path));
+    if (!starts_with(req.path, "/api/v1/")) return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
     if (!authorized(fleet, req)) return error(401, "missing or wrong token (send Authorization: Bearer TOKEN)");
     if (req.body.size() > kMaxRequestBody) return error(413, "request body is too large");
     auto body = parse_body(req);
@@ -121,7 +125,7 @@ HttpResponse handle_http(Fleet& fleet, const HttpRequest& req) {
         if (req.method != "PATCH") return error(405, "use PATCH to change labels");
         return patch_labels(fleet, parts[1], *body);
     }
-    return error(404, cat("no such path: ", req.path));
+    return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
 }
 
 }  // namespace drover::hub

@@ -18,6 +18,10 @@ namespace {
 constexpr const char* kAgentPath = "/v1/agent";
 constexpr size_t kHttpWriteChunk = 16 * 1024;
 constexpr size_t kMaxDiscard = 16 << 20;  // bytes of an oversized frame read before closing anyway
+constexpr int kHelloTimeoutSeconds = 15;  // a connection must say Hello within this
+// Frames queued for one agent. Content is paced by the session (a few chunks
+// at a time), so only a peer that does not read its socket gets near this.
+constexpr size_t kMaxQueuedFrames = 1024;
 
 LwsServer& server_of(lws* wsi) { return *static_cast<LwsServer*>(lws_context_user(lws_get_context(wsi))); }
 
@@ -29,6 +33,13 @@ public:
 
     void send(std::string frame) override {
         if (closing_) return;
+        if (out_.size() >= kMaxQueuedFrames) {
+            // A peer that does not read: drop it rather than buffer without bound.
+            log::warn("closing a session whose peer does not read (", out_.size(), " frames queued)");
+            out_.clear();
+            close("send queue full: the agent does not read its socket");
+            return;
+        }
         frame.insert(0, LWS_PRE, '\0');
         out_.push_back(std::move(frame));
         lws_callback_on_writable(wsi_);
@@ -91,11 +102,20 @@ public:
         if (lws_is_final_fragment(wsi_) && !lws_remaining_packet_payload(wsi_)) {
             std::string frame;
             frame.swap(rx_);
+            bool was_authenticated = session_.authenticated();
             session_.on_frame(frame);
+            if (!was_authenticated && session_.authenticated()) lws_set_timeout(wsi_, NO_PENDING_TIMEOUT, 0);
         }
     }
 
+    void on_established() { lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, kHelloTimeoutSeconds); }
     void on_closed() { session_.on_closed(); }
+    // A bug or broken storage while handling one session ends that session,
+    // not the hub.
+    void on_failure(const char* what) {
+        log::error("session failed: ", what);
+        close("internal error in the hub");
+    }
 
 private:
     lws* wsi_;
@@ -124,21 +144,29 @@ int agent_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
         }
         case LWS_CALLBACK_ESTABLISHED:
             slot->conn = new WsConnection(wsi, server_of(wsi).fleet());
+            slot->conn->on_established();
             return 0;
-        case LWS_CALLBACK_RECEIVE:
-            if (slot->conn) slot->conn->on_receive(in, len);
-            return 0;
-        case LWS_CALLBACK_SERVER_WRITEABLE:
-            return slot->conn ? slot->conn->on_writable() : 0;
         case LWS_CALLBACK_CLOSED:
             if (slot->conn) {
-                slot->conn->on_closed();
+                try {
+                    slot->conn->on_closed();
+                } catch (const std::exception& e) {
+                    log::error("session close failed: ", e.what());
+                }
                 delete slot->conn;
                 slot->conn = nullptr;
             }
             return 0;
-        default: return 0;
+        default: break;
     }
+    if (!slot->conn) return 0;
+    try {
+        if (reason == LWS_CALLBACK_RECEIVE) slot->conn->on_receive(in, len);
+        if (reason == LWS_CALLBACK_SERVER_WRITEABLE) return slot->conn->on_writable();
+    } catch (const std::exception& e) {
+        slot->conn->on_failure(e.what());
+    }
+    return 0;
 }
 
 // ---- HTTP: the REST API -----------------------------------------------------
@@ -164,6 +192,16 @@ const char* method_name(int m) {
         case LWSHUMETH_DELETE: return "DELETE";
         case LWSHUMETH_HEAD: return "HEAD";
         default: return "OTHER";
+    }
+}
+
+// A bug or broken storage answers 500 for this request; the hub goes on.
+HttpResponse handle_safely(Fleet& fleet, const HttpRequest& req) {
+    try {
+        return handle_http(fleet, req);
+    } catch (const std::exception& e) {
+        log::error("HTTP ", req.method, " ", utf8_prefix(req.path, 200), " failed: ", e.what());
+        return {500, "application/json", "{\"error\":\"internal error in the hub (see its log)\"}\n"};
     }
 }
 
@@ -200,7 +238,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             if (method == LWSHUMETH_POST || method == LWSHUMETH_PATCH || method == LWSHUMETH_PUT) {
                 if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) return 0;  // body follows
             }
-            slot->ex->response = handle_http(server_of(wsi).fleet(), req);
+            slot->ex->response = handle_safely(server_of(wsi).fleet(), req);
             return send_headers(wsi, *slot->ex);
         }
         case LWS_CALLBACK_HTTP_BODY:
@@ -210,7 +248,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
             if (!slot || !slot->ex) return -1;
-            if (!slot->ex->too_large) slot->ex->response = handle_http(server_of(wsi).fleet(), slot->ex->request);
+            if (!slot->ex->too_large) slot->ex->response = handle_safely(server_of(wsi).fleet(), slot->ex->request);
             return send_headers(wsi, *slot->ex);
         case LWS_CALLBACK_HTTP_WRITEABLE: {
             if (!slot || !slot->ex) return 0;
@@ -307,7 +345,13 @@ void LwsServer::drain_posted() {
         std::lock_guard lock(posted_mutex_);
         work.swap(posted_);
     }
-    for (auto& fn : work) fn();
+    for (auto& fn : work) {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            log::error("posted work failed: ", e.what());
+        }
+    }
 }
 
 }  // namespace drover::hub

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "common/crypto.h"
 #include "common/text.h"
 
@@ -232,7 +234,8 @@ void SqliteStore::set_operator_labels(const std::string& id,
     db_.prepare("UPDATE agents SET operator_labels = ? WHERE id = ?").bind(1, j.dump()).bind(2, id).run();
 }
 
-uint64_t SqliteStore::record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses) {
+uint64_t SqliteStore::record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
+                                      uint64_t up_to_seq) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     auto get = db_.prepare("SELECT acked_seq FROM agents WHERE id = ?");
@@ -265,6 +268,7 @@ uint64_t SqliteStore::record_statuses(const std::string& agent_id, const std::ve
         }
         acked = st.seq;
     }
+    acked = std::max(acked, up_to_seq);
     db_.prepare("UPDATE agents SET acked_seq = ? WHERE id = ?")
         .bind(1, static_cast<int64_t>(acked))
         .bind(2, agent_id)
@@ -292,6 +296,15 @@ std::vector<StatusRecord> SqliteStore::statuses() {
         r.resources = static_cast<uint32_t>(s.int64(8));
         out.push_back(std::move(r));
     }
+    return out;
+}
+
+std::vector<std::string> SqliteStore::status_bundles(const std::string& agent_id) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT bundle FROM status WHERE agent_id = ?");
+    s.bind(1, agent_id);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
     return out;
 }
 

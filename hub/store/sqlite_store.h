@@ -28,8 +28,10 @@ public:
     void all_agents_offline(int64_t now_ms) override;
     void set_operator_labels(const std::string& id,
                              const std::map<std::string, std::optional<std::string>>& labels) override;
-    uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses) override;
+    uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
+                             uint64_t up_to_seq) override;
     std::vector<StatusRecord> statuses() override;
+    std::vector<std::string> status_bundles(const std::string& agent_id) override;
     void add_event(const std::string& kind, const std::string& message, int64_t now_ms) override;
     std::vector<EventRecord> events(size_t limit) override;
     std::optional<std::string> setting(const std::string& key) override;

@@ -93,11 +93,15 @@ public:
                                      const std::map<std::string, std::optional<std::string>>& labels) = 0;
 
     // Store statuses with seq > the agent's acked seq (older ones are
-    // duplicates of what is stored) and advance the acked seq, in one
+    // duplicates of what is stored) and advance the acked seq to at least
+    // up_to_seq (statuses the hub chose to drop are acknowledged too), in one
     // transaction. REMOVED deletes the agent x bundle row. Returns the new
     // acked seq.
-    virtual uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses) = 0;
+    virtual uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
+                                     uint64_t up_to_seq) = 0;
     virtual std::vector<StatusRecord> statuses() = 0;
+    // Bundles the agent has a stored status for.
+    virtual std::vector<std::string> status_bundles(const std::string& agent_id) = 0;
 
     virtual void add_event(const std::string& kind, const std::string& message, int64_t now_ms) = 0;
     virtual std::vector<EventRecord> events(size_t limit) = 0;

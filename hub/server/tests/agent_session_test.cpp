@@ -144,15 +144,17 @@ TEST_CASE("a large spec streams only as fast as the transport drains") {
     CHECK(sha256(*inflate_bytes(data, 64 << 20)) == r.desired.bundles(0).digest());
 }
 
-TEST_CASE("fetching a spec not meant for this agent ends the session") {
+TEST_CASE("a fetch of a spec not meant for this agent sends nothing (and a stale fetch does not end the session)") {
     Hub hub;
-    MemoryTransport t;
-    AgentSession s(*hub.fleet, t);
-    register_agent(hub, t, s, {{"role", "sensor"}});
+    MemoryTransport gw_t, sensor_t;
+    AgentSession gw(*hub.fleet, gw_t), sensor(*hub.fleet, sensor_t);
+    auto web = register_agent(hub, gw_t, gw, {{"role", "gw"}}).desired.bundles(0).digest();
+    register_agent(hub, sensor_t, sensor, {{"role", "sensor"}});
     v1::Envelope f;
-    f.mutable_fetch()->set_digest(sha256("something else"));
-    s.on_frame(frame_of(f));
-    CHECK(t.take().at(0).close().reason() == "fetch of a spec that is not in this agent's desired set");
+    f.mutable_fetch()->set_digest(web);  // another agent's spec
+    sensor.on_frame(frame_of(f));
+    CHECK(sensor_t.take().empty());
+    CHECK_FALSE(sensor_t.closed);
 }
 
 TEST_CASE("statuses are stored before they are acked, and a resend is acked without a second write") {
@@ -249,4 +251,75 @@ TEST_CASE("a new revision reaches online agents whose desired set changed") {
     REQUIRE(out.size() == 1);
     CHECK(out[0].desired().bundles(0).digest() != r.desired.bundles(0).digest());
     CHECK(out[0].desired().bundles(0).revision() == "3333333333333333333333333333333333333333");
+}
+
+TEST_CASE("statuses for bundles the hub never sent are acknowledged but not stored") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "gw"}});
+    v1::Envelope env;
+    auto* st = env.mutable_status();
+    st->set_seq(1);
+    st->set_bundle("invented");
+    st->set_state(v1::READY);
+    s.on_frame(frame_of(env));
+    CHECK(t.take().at(0).ack().up_to_seq() == 1);
+    CHECK(hub.store->statuses().empty());
+    CHECK(hub.store->agent(r.id)->acked_seq == 1);
+}
+
+TEST_CASE("a status seq beyond 2^63-1 is refused") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    register_agent(hub, t, s, {{"role", "gw"}});
+    v1::Envelope env;
+    env.mutable_status()->set_seq(UINT64_MAX);
+    env.mutable_status()->set_bundle("web");
+    env.mutable_status()->set_state(v1::READY);
+    s.on_frame(frame_of(env));
+    CHECK(t.take().at(0).close().reason() == "status seq must be between 1 and 2^63-1");
+}
+
+TEST_CASE("a long status message is cut on a character boundary") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    register_agent(hub, t, s, {{"role", "gw"}});
+    v1::Envelope env;
+    auto* st = env.mutable_status();
+    st->set_seq(1);
+    st->set_bundle("web");
+    st->set_state(v1::FAILED);
+    st->set_message(std::string(4095, 'x') + "\xc3\xa9");
+    s.on_frame(frame_of(env));
+    auto stored = hub.store->statuses().at(0).message;
+    CHECK(stored == std::string(4095, 'x'));
+}
+
+TEST_CASE("after a restart, agents hear nothing until the deployed revision is loaded again") {
+    Hub hub;
+    hub.fleet = std::make_unique<Fleet>(*hub.store, hub.key.public_pem(), [&hub] { return hub.now; });
+    hub.fleet->set_deployment_pending(true);  // the store says a commit was deployed
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    s.on_frame(hello_frame("edge", {{"role", "gw"}}, hub.token(), "", "", sha256("cached set")));
+    auto out = t.take();
+    REQUIRE(out.size() == 1);  // Welcome only: no empty DesiredState that would prune everything
+    CHECK_FALSE(out[0].welcome().desired_state_follows());
+    hub.deploy(kFleetFiles, "1111111111111111111111111111111111111111");
+    out = t.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].desired().bundles_size() == 1);
+}
+
+TEST_CASE("welcome says whether a desired state follows") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    s.on_frame(hello_frame("edge", {{"role", "gw"}}, hub.token()));
+    auto out = t.take();
+    CHECK(out.at(0).welcome().desired_state_follows());
+    CHECK(out.at(1).has_desired());
 }

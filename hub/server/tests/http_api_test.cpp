@@ -101,3 +101,22 @@ TEST_CASE("label changes set and remove labels, refuse bad ones, and 404 unknown
     CHECK(api.call("PATCH", "/api/v1/agents/nobody/labels", R"({"set":{"a":"b"}})").status == 404);
     CHECK(api.call("POST", "/api/v1/agents/gw1/labels", "{}").status == 405);
 }
+
+TEST_CASE("paths and stored messages that are not UTF-8 never break a JSON answer") {
+    Api api;
+    auto r = api.call("GET", "/api/v1/\xff\xfe");
+    CHECK(r.status == 404);
+    CHECK_FALSE(json::parse(r.body, nullptr, false).is_discarded());
+    r = handle_http(*api.hub.fleet, {"GET", "/\xff", "", ""});
+    CHECK(r.status == 404);
+    auto a = api.hub.store->register_agent("edge", "c", {}, 1);
+    StatusRecord st;
+    st.bundle = "web";
+    st.seq = 1;
+    st.state = "Failed";
+    st.message = "broken \xc3";
+    api.hub.store->record_statuses(a.id, {st}, 1);
+    r = api.call("GET", "/api/v1/status");
+    CHECK(r.status == 200);
+    CHECK_FALSE(json::parse(r.body, nullptr, false).is_discarded());
+}

@@ -95,16 +95,19 @@ TEST_CASE("statuses are stored once per seq, survive a reopen, and Removed delet
     TempStore t;
     auto a = t.store->register_agent("edge", "c", {}, 1);
     CHECK(t.store->record_statuses(a.id, {status(1, "web", "Applying"), status(2, "web", "Ready"),
-                                          status(3, "db", "Ready")}) == 3);
+                                          status(3, "db", "Ready")}, 3) == 3);
     // A resend after a broken link: seq 2 and 3 again plus a new one.
     CHECK(t.store->record_statuses(a.id, {status(2, "web", "Applying"), status(3, "db", "Failed"),
-                                          status(4, "db", "Removed")}) == 4);
+                                          status(4, "db", "Removed")}, 4) == 4);
+    CHECK(t.store->status_bundles(a.id) == std::vector<std::string>{"web"});
+    // A status the hub dropped is still acknowledged.
+    CHECK(t.store->record_statuses(a.id, {}, 9) == 9);
     t.reopen();
     auto rows = t.store->statuses();
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].bundle == "web");
     CHECK(rows[0].state == "Ready");
-    CHECK(t.store->agent(a.id)->acked_seq == 4);
+    CHECK(t.store->agent(a.id)->acked_seq == 9);
 }
 
 TEST_CASE("settings and events persist") {
