@@ -22,7 +22,7 @@ ContentFetch::ContentFetch(cache::Cache& cache, Send send, std::function<void()>
     : cache_(cache), send_(std::move(send)), content_stored_(std::move(content_stored)) {}
 
 void ContentFetch::pump() {
-    if (digest_) return;
+    if (digest_ || held_) return;
     for (auto& d : cache_.desired().load().bundles) {
         if (cache_.content().has(d.digest)) continue;
         if (failures_[d.digest] >= kMaxFailures) continue;
@@ -32,6 +32,9 @@ void ContentFetch::pump() {
 }
 
 void ContentFetch::start(const std::string& digest) {
+    // Desired again after being abandoned: a stray chunk of the old stream
+    // that does not continue the stored bytes restarts cleanly (see on_chunk).
+    abandoned_.erase(digest);
     digest_ = digest;
     resync_ = false;
     uint64_t offset = cache_.content().partial_length(digest);
@@ -64,7 +67,16 @@ void ContentFetch::give_up(const std::string& why) {
     pump();
 }
 
+void ContentFetch::abandon_unless(const std::set<std::string>& desired) {
+    if (!digest_ || desired.count(*digest_)) return;
+    log::info("abandoning the download of ", short_hex(*digest_), ": no longer desired");
+    abandoned_.insert(*digest_);
+    digest_.reset();
+    resync_ = false;
+}
+
 Result<void> ContentFetch::on_chunk(const v1::Chunk& chunk) {
+    if (abandoned_.count(chunk.digest())) return {};
     if (!digest_) {
         log::debug("ignoring a chunk for ", short_hex(chunk.digest()), ": no download running");
         return {};

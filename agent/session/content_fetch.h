@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "agent/cache/cache.h"
@@ -40,6 +41,13 @@ public:
     Result<void> on_chunk(const v1::Chunk& chunk);
     // The digest being downloaded, if any.
     const std::optional<std::string>& current() const { return digest_; }
+    // Stop the running download if its digest is not in `desired` (a new
+    // desired set replaced it). Chunks of that stream still on the wire are
+    // ignored for the rest of the session.
+    void abandon_unless(const std::set<std::string>& desired);
+    // While held, pump() starts nothing: after a Welcome that announces a
+    // DesiredState, the cached set is stale and must not be fetched.
+    void hold(bool held) { held_ = held; }
 
 private:
     void start(const std::string& digest);
@@ -54,6 +62,8 @@ private:
     bool resync_ = false;  // waiting for the restarted stream's offset-0 chunk
     int restarts_ = 0;
     std::map<std::string, int> failures_;  // per digest, this session
+    std::set<std::string> abandoned_;      // streams whose tail is ignored
+    bool held_ = false;
 };
 
 }  // namespace drover::session

@@ -116,6 +116,9 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     }
     acked_ = sent_through_ = acked;
     send_statuses();
+    // A DesiredState is on its way: fetching for the cached (stale) set now
+    // would ask for content the hub no longer serves to this agent.
+    fetch_.hold(welcome.desired_state_follows());
     fetch_.pump();
     return {};
 }
@@ -143,9 +146,10 @@ Result<void> Session::on_desired(const v1::DesiredState& desired) {
 
     std::set<std::string> keep;
     for (auto& d : set.bundles) keep.insert(d.digest);
-    // A download in progress finishes even if no longer desired: its chunks
-    // are already on the way.
-    if (fetch_.current()) keep.insert(*fetch_.current());
+    // A download no longer desired stops here; its partial bytes go with the
+    // rest of the undesired content.
+    fetch_.abandon_unless(keep);
+    fetch_.hold(false);
     {
         cache::WriteScope scope(cache_.db());
         cache_.desired().replace(set);

@@ -380,3 +380,43 @@ TEST_CASE("corrupt compressed content is discarded, not stored") {
     CHECK_FALSE(h.cache->content().has(p.digest));
     CHECK(h.cache->content().partial_length(p.digest) == 0);
 }
+
+TEST_CASE("after a Welcome that announces a DesiredState, the stale cached set is not fetched") {
+    Harness h;
+    Published a = h.hub.publish("alpha", "r1", "{\"a\":1}");
+    {
+        auto s = h.welcomed();
+        REQUIRE(s->on_frame(ScriptedHub::desired({a})));  // fetch of a starts, link breaks
+    }
+    auto s = h.connect();
+    auto welcome = h.hub.welcome("agt_1", "", 0);
+    welcome.mutable_welcome()->set_desired_state_follows(true);
+    REQUIRE(s->on_frame(welcome));
+    CHECK(h.take(v1::Envelope::kFetch).empty());
+    Published b = h.hub.publish("beta", "r2", "{\"b\":1}");
+    REQUIRE(s->on_frame(ScriptedHub::desired({b})));
+    auto fetches = h.take(v1::Envelope::kFetch);
+    REQUIRE(fetches.size() == 1);
+    CHECK(fetches[0].fetch().digest() == b.digest);
+}
+
+TEST_CASE("a download that leaves the desired set is abandoned and the tail of its stream ignored") {
+    Harness h;
+    auto s = h.welcomed();
+    Published big = h.hub.publish("big", "r1", testing::bulky_spec(300'000));
+    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    auto chunks = ScriptedHub::chunks(big, 0);
+    REQUIRE(chunks.size() > 2);
+    REQUIRE(s->on_frame(chunks[0]));
+    Published small = h.hub.publish("small", "r2", "{\"s\":1}");
+    h.take(v1::Envelope::kFetch);
+    REQUIRE(s->on_frame(ScriptedHub::desired({small})));
+    auto fetches = h.take(v1::Envelope::kFetch);
+    REQUIRE(fetches.size() == 1);
+    CHECK(fetches[0].fetch().digest() == small.digest);
+    for (size_t i = 1; i < chunks.size(); ++i) REQUIRE(s->on_frame(chunks[i]));  // the old stream's tail
+    CHECK(h.take(v1::Envelope::kFetch).empty());  // no restart caused by it
+    CHECK_FALSE(h.cache->content().has(big.digest));
+    for (auto& c : ScriptedHub::chunks(small, 0)) REQUIRE(s->on_frame(c));
+    CHECK(h.cache->content().has(small.digest));
+}
