@@ -64,11 +64,20 @@ wait_for "gw back on edge" 15 is_state edge gw Ready
 [ -f "$T/edge/out/gw/configmap.default.gw.json" ] || fail "gw object not rewritten"
 pass "label changes converge"
 
-# Hub restart: registrations and statuses survive, agents come back by themselves.
+# Hub restart: registrations and statuses survive, agents come back by themselves,
+# and nothing the agents run is pruned or rewritten on the way (the file keeps
+# its inode: the dir applier writes by rename).
+OBJ="$T/edge/out/gw/configmap.default.gw.json"
+INODE=$(stat -c %i "$OBJ")
+REMOVED_BEFORE=$(grep -c "Removed" "$T/edge.log" || true)
 stop_hub
-wait_for "edge keeps running its objects" 5 test -f "$T/edge/out/gw/configmap.default.gw.json"
+wait_for "edge keeps running its objects" 5 test -f "$OBJ"
 restart_hub
 wait_for "edge reconnects after the hub restart" 20 is_online edge true
+wait_for "hub serving its deployed revision again" 10 grep -q "serving commit" "$T/hub.log"
+wait_for "edge Ready after the restart" 10 is_state edge gw Ready
+[ "$(stat -c %i "$OBJ")" = "$INODE" ] || fail "edge rewrote or pruned its objects across the hub restart"
+[ "$(grep -c "Removed" "$T/edge.log" || true)" = "$REMOVED_BEFORE" ] || fail "edge removed a bundle during the hub restart"
 [ "$(agent_field edge .id)" = "$ID" ] || fail "edge's identity did not survive the hub restart"
 is_state edge gw Ready || fail "edge's status did not survive the hub restart"
 [ "$(status_json | jq -r .revision.commit)" = "$C1" ] || fail "deployed revision not restored after restart"

@@ -62,3 +62,15 @@ wait_for "v2 applied" 15 grep -q '"2"' "$T/a1/out/app/configmap.default.app.json
 wait_for "Ready at $C3" 15 all_ready_at "$C3"
 [ "$(status_json | jq -r '.revision.error')" = null ] || fail "error still shown after a good push"
 pass "good push after a bad one deploys"
+
+# Hostile HTTP: a path that is not UTF-8 and a body that is not JSON get JSON
+# errors; the hub stays up.
+code=$(curl -s -o "$T/r1.json" -w '%{http_code}' --cacert "$T/hub/tls/ca.pem" "$HUB_HTTPS/api/v1/%ff%fe")
+[ "$code" = 401 ] || fail "non-UTF-8 path without a token: got HTTP $code"
+code=$(curl -s -o "$T/r2.json" -w '%{http_code}' --cacert "$T/hub/tls/ca.pem" -H "Authorization: Bearer $ADMIN" "$HUB_HTTPS/%ff")
+[ "$code" = 404 ] && jq -e .error "$T/r2.json" >/dev/null || fail "non-UTF-8 path: got HTTP $code $(cat "$T/r2.json")"
+code=$(curl -s -o "$T/r3.json" -w '%{http_code}' --cacert "$T/hub/tls/ca.pem" -H "Authorization: Bearer $ADMIN" \
+    -X POST --data-binary $'\xff{' "$HUB_HTTPS/api/v1/tokens")
+[ "$code" = 400 ] || fail "garbage body: got HTTP $code"
+is_online a1 true || fail "the hub lost its agents after hostile HTTP requests"
+pass "hostile HTTP requests answered with JSON errors, hub still up"
