@@ -20,6 +20,7 @@ public:
 
 private:
     friend Result<Repo> open(const std::string& path);
+    Repo() = default;
     GitLibrary library_;  // declared first: released last
     RepositoryPtr repo_;
     std::string path_;

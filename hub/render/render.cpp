@@ -47,12 +47,10 @@ bool hidden(std::string_view relative_path) {
 
 bool is_bundle_file(std::string_view path) { return base_name(path) == "bundle.yaml" && !hidden(path); }
 
-// A config file (fleet.yaml, bundle.yaml) holds at most one document.
+// A config file (fleet.yaml, bundle.yaml) holds at most one document; past
+// the problem, the first is still read so that its own problems show too.
 const SourceDoc* single_document(const std::string& path, const std::vector<SourceDoc>& docs, Problems& problems) {
-    if (docs.size() > 1) {
-        problems.add(path, docs[1].line, cat(base_name(path), " must hold a single YAML document"));
-        return nullptr;
-    }
+    if (docs.size() > 1) problems.add(path, docs[1].line, cat(base_name(path), " must hold a single YAML document"));
     return docs.empty() ? nullptr : &docs.front();
 }
 
@@ -124,8 +122,10 @@ private:
         size_t before = problems_.size();
         auto docs = parse_documents(file, files_.at(file), limits_, limits_.max_depth, problems_);
         const SourceDoc* doc = single_document(file, docs, problems_);
+        if (docs.empty() && problems_.size() != before) return std::nullopt;  // did not parse
+        auto config = parse_bundle_config(file, doc, fleet_config_.names, problems_);
         if (problems_.size() != before) return std::nullopt;
-        return parse_bundle_config(file, doc, fleet_config_.names, problems_);
+        return config;
     }
 
     std::vector<SourceObject> read_manifests(const std::string& dir, const std::string& bundle_file) {

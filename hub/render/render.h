@@ -1,7 +1,8 @@
 #pragma once
 // The bundle renderer: a fleet repository's files -> every bundle's specs,
 // or the list of problems that refuses the push. Pure logic: no I/O beyond
-// the FileMap it is given (read_directory.h and hub/git produce FileMaps).
+// the FileMap it is given (read_directory.h and hub/git produce FileMaps),
+// no shared state: safe to run on any worker thread.
 //
 // Repository format (bundles/README.md is the user documentation):
 //  - fleet.yaml at the root (optional): groups of agents by label selector.

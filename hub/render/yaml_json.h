@@ -47,7 +47,8 @@ std::vector<SourceDoc> parse_yaml_stream(const std::string& file, std::string_vi
                                          const ParseOptions& options, Problems& problems);
 
 // One JSON value. Lines are known only for the root (the JSON parser keeps
-// no positions); errors carry the line of the offending byte.
+// no positions); errors carry the line of the offending byte. Duplicate keys
+// are not detected here: the last one wins, as in most JSON parsers.
 std::optional<SourceDoc> parse_json_document(const std::string& file, std::string_view text,
                                              const ParseOptions& options, Problems& problems);
 

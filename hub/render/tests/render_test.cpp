@@ -314,3 +314,17 @@ TEST_CASE("no more than the cap of problems is listed, with a count of the rest"
     CHECK(lines.back() == "... and 10 more problems");
     CHECK(lines.front() == "a/bundle.yaml:2: targets[0].group: unknown group \"g0\" (fleet.yaml defines no groups)");
 }
+
+TEST_CASE("fleet.yaml problems are reported once, without cascading into the bundles that use the group") {
+    FileMap files = {
+        {"fleet.yaml", "groups:\n  eu: {matchLabels: {region: 7}}\n  Bad_Name: {}\nextra: 1\n"},
+        {"a/bundle.yaml", "targets: [{group: eu}]\n"},
+    };
+    CHECK(problem_lines(render_fleet(files)) ==
+          std::vector<std::string>{
+              "fleet.yaml:2: groups.eu.matchLabels.region: must be a string, got a number 7 (quote it: \"7\")",
+              "fleet.yaml:3: groups.Bad_Name: group name \"Bad_Name\" must be 1-63 characters of a-z, 0-9 and '-', "
+              "starting and ending alphanumeric",
+              "fleet.yaml:4: extra: unknown field (want groups)",
+          });
+}
