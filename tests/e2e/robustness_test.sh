@@ -19,8 +19,17 @@ data: {version: "1"}
 YAML
 C1=$(push_fleet "app v1")
 REG=$(new_token)
-start_agent a1 role=any
+start_agent a1 role=any --drift-interval 300ms
 wait_for "app Ready on a1" 15 is_state a1 app Ready
+
+# Drift: someone edits an applied object by hand; selfHeal (the default)
+# restores it and the agent says so.
+APPLIED="$T/a1/out/app/configmap.default.app.json"
+sed -i 's/"1"/"tampered"/' "$APPLIED"
+wait_for "drift healed" 10 grep -q '"1"' "$APPLIED"
+wait_for "agent reported the drift" 10 grep -q "Modified" "$T/a1.log"
+wait_for "app Ready again" 10 is_state a1 app Ready
+pass "drift detected and self-healed"
 
 # Garbage, an oversized frame, and a valid frame that is not a Hello.
 out=$("$PROBE" 127.0.0.1 "$PORT" "$T/hub/tls/ca.pem" ffffffffff)
