@@ -59,13 +59,10 @@ Result<std::unique_ptr<HubLink>> HubLink::create(cache::Cache& cache, SessionCon
     info.protocols = link->protocols_;
     info.user = link.get();
     info.fd_limit_per_thread = kFdLimit;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    if (link->options_.url.tls) {
-        // Trust exactly the hub's CA; skipping the OS store also spares
-        // OpenSSL a CA directory scan on every handshake.
-        info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-        info.client_ssl_ca_filepath = link->options_.ca_file.c_str();
-    }
+    // Never the OS CA store: the agent trusts exactly the hub's CA (and
+    // skipping the store spares OpenSSL a CA directory scan per handshake).
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    if (link->options_.url.tls) info.client_ssl_ca_filepath = link->options_.ca_file.c_str();
     link->context_ = lws_create_context(&info);
     if (!link->context_)
         return fail(link->options_.url.tls

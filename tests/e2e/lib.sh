@@ -27,12 +27,18 @@ cleanup() {
     local rc=$?
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # Under -Db_sanitize the binaries report into their logs: any report fails the test.
+    if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$T"/*.log 2>/dev/null; then
+        echo "sanitizer report in the logs above"
+        rc=1
+    fi
     if [ $rc -ne 0 ]; then
         echo "FAILED: $TEST_NAME (work dir $T)"
         dump_logs
     else
         rm -rf "$T"
     fi
+    exit $rc
 }
 trap cleanup EXIT
 
