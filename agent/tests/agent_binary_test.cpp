@@ -16,6 +16,7 @@
 
 #include "agent/tests/session/fake_hub_server.h"
 #include "agent/tests/session/scripted_hub.h"
+#include "agent/tests/eventually.h"
 #include "agent/tests/temp_dir.h"
 #include "common/fs.h"
 #include "common/text.h"
@@ -26,17 +27,9 @@ using drover::testing::HubReply;
 using drover::testing::Published;
 using drover::testing::ScriptedHub;
 using drover::testing::TempDir;
+using drover::testing::eventually;
 
 namespace {
-
-bool eventually(const std::function<bool()>& pred, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return pred();
-}
 
 // A child process running drover-agent with stderr going to a log file.
 class AgentProcess {

@@ -8,6 +8,7 @@
 #include "agent/session/hub_link.h"
 #include "agent/tests/session/fake_hub_server.h"
 #include "agent/tests/session/scripted_hub.h"
+#include "agent/tests/eventually.h"
 #include "agent/tests/temp_dir.h"
 #include "common/text.h"
 #include "proto/frame.h"
@@ -18,18 +19,9 @@ using drover::testing::HubReply;
 using drover::testing::Published;
 using drover::testing::ScriptedHub;
 using drover::testing::TempDir;
+using drover::testing::eventually;
 
 namespace {
-
-// Polls until pred holds or the deadline passes.
-bool eventually(const std::function<bool()>& pred, std::chrono::seconds timeout = std::chrono::seconds(15)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return pred();
-}
 
 // The hub's behaviour, run on the fake server's thread.
 struct HubScript {
