@@ -17,7 +17,7 @@
 #include "agent/tests/session/fake_hub_server.h"
 #include "agent/tests/session/scripted_hub.h"
 #include "agent/tests/eventually.h"
-#include "agent/tests/temp_dir.h"
+#include "common/testing/temp_dir.h"
 #include "common/fs.h"
 #include "common/text.h"
 

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "agent/options.h"
-#include "agent/tests/temp_dir.h"
+#include "common/testing/temp_dir.h"
 #include "common/fs.h"
 
 using namespace drover;

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "agent/apply/dir_applier.h"
-#include "agent/tests/temp_dir.h"
+#include "common/testing/temp_dir.h"
 #include "common/fs.h"
 
 using namespace drover;

@@ -2,7 +2,7 @@
 #include <sys/stat.h>
 
 #include "agent/cache/cache.h"
-#include "agent/tests/temp_dir.h"
+#include "common/testing/temp_dir.h"
 #include "common/crypto.h"
 
 using namespace drover;

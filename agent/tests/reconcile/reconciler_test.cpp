@@ -8,7 +8,7 @@
 #include "agent/apply/dir_applier.h"
 #include "agent/reconcile/reconciler.h"
 #include "agent/tests/reconcile/fake_applier.h"
-#include "agent/tests/temp_dir.h"
+#include "common/testing/temp_dir.h"
 #include "common/crypto.h"
 #include "common/fs.h"
 #include "proto/desired_set.h"

@@ -2,7 +2,7 @@
 
 #include "agent/session/session.h"
 #include "agent/tests/session/scripted_hub.h"
-#include "agent/tests/temp_dir.h"
+#include "common/testing/temp_dir.h"
 #include "drover_config.h"
 
 using namespace drover;

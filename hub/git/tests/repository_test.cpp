@@ -9,30 +9,15 @@
 #include <fstream>
 
 #include "common/fs.h"
+#include "common/testing/temp_dir.h"
 #include "common/text.h"
 
 namespace fs = std::filesystem;
 using namespace drover;
 
+using drover::testing::TempDir;
+
 namespace {
-
-// A unique temporary directory, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "drover-git-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
 
 // Runs the real git CLI with a private HOME and no system config, so the
 // machine's git configuration cannot change the outcome. Output goes to a

@@ -11,28 +11,14 @@
 
 #include "common/fs.h"
 #include "common/text.h"
+#include "common/testing/temp_dir.h"
 #include "hub/pki/certificates.h"
 
 using namespace drover;
 using namespace drover::pki;
+using drover::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/drover-pki-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(std::string_view name) const { return path + "/" + std::string(name); }
-};
 
 struct CommandResult {
     int exit_code = -1;
@@ -63,10 +49,10 @@ struct Pki {
         REQUIRE(server);
         auto other = create_ca("unrelated CA");
         REQUIRE(other);
-        ca = dir.file("ca.pem");
-        cert = dir.file("server.pem");
-        key = dir.file("server.key");
-        other_ca = dir.file("other-ca.pem");
+        ca = dir / "ca.pem";
+        cert = dir / "server.pem";
+        key = dir / "server.key";
+        other_ca = dir / "other-ca.pem";
         REQUIRE(write_file_atomic(ca, made_ca->cert_pem));
         REQUIRE(write_file_atomic(cert, server->cert_pem));
         REQUIRE(write_file_atomic(key, server->key_pem, 0600));

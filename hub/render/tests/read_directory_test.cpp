@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/temp_dir.h"
 #include "common/text.h"
 
 namespace fs = std::filesystem;
@@ -15,25 +16,17 @@ using namespace drover::render;
 
 namespace {
 
+// A temporary working tree to read, on a shared TempDir.
 class TempTree {
 public:
-    TempTree() {
-        std::string tmpl = (fs::temp_directory_path() / "drover-render-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        root_ = tmpl;
-    }
-    ~TempTree() {
-        std::error_code ec;
-        fs::remove_all(root_, ec);
-    }
     void write(const std::string& rel, const std::string& text) const {
-        fs::create_directories(fs::path(root_ + "/" + rel).parent_path());
-        std::ofstream(root_ + "/" + rel, std::ios::binary) << text;
+        fs::create_directories(fs::path(root() + "/" + rel).parent_path());
+        std::ofstream(root() + "/" + rel, std::ios::binary) << text;
     }
-    const std::string& root() const { return root_; }
+    const std::string& root() const { return dir_.path(); }
 
 private:
-    std::string root_;
+    drover::testing::TempDir dir_;
 };
 
 }  // namespace

@@ -11,28 +11,15 @@
 
 #include "common/fs.h"
 #include "common/text.h"
+#include "common/testing/temp_dir.h"
 #include "hub/pki/certificates.h"
 #include "tools/droverctl/droverctl.h"
 
 using namespace drover;
 using namespace drover::ctl;
+using drover::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/droverctl-tls-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
 
 // `openssl s_server` for `connections` connections on a kernel-chosen port;
 // pclose() waits for it, timeout bounds it if a connection never comes.
@@ -86,8 +73,8 @@ TEST_CASE("--ca trusts the hub's CA and nothing else") {
     REQUIRE(server);
     auto other = pki::create_ca("some other CA");
     REQUIRE(other);
-    std::string ca_file = dir.path + "/ca.pem", other_file = dir.path + "/other.pem";
-    std::string cert_file = dir.path + "/server.pem", key_file = dir.path + "/server.key";
+    std::string ca_file = dir / "ca.pem", other_file = dir / "other.pem";
+    std::string cert_file = dir / "server.pem", key_file = dir / "server.key";
     REQUIRE(write_file_atomic(ca_file, ca->cert_pem));
     REQUIRE(write_file_atomic(other_file, other->cert_pem));
     REQUIRE(write_file_atomic(cert_file, server->cert_pem));

@@ -1,6 +1,6 @@
 #pragma once
 // A fresh directory under /tmp for one test, removed with everything in it
-// when the test ends.
+// when the test ends. Shared by every test tree (header-only).
 #include <ftw.h>
 #include <unistd.h>
 
@@ -14,7 +14,7 @@ namespace drover::testing {
 class TempDir {
 public:
     TempDir() {
-        char name[] = "/tmp/drover-agent-test-XXXXXX";
+        char name[] = "/tmp/drover-test-XXXXXX";
         if (!mkdtemp(name)) throw std::runtime_error("mkdtemp failed");
         path_ = name;
     }
