@@ -128,44 +128,45 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->set_signing_key(fleet_.signing_key_pem());
     w->set_acked_seq(agent.acked_seq);
     w->mutable_labels()->insert(labels_.begin(), labels_.end());
-    w->set_desired_state_follows(will_send_desired());
+    auto update = desired_update();
+    w->set_desired_state_follows(update.has_value());
     send(env);
-    refresh();
+    if (update) send(*update);
 }
 
-std::vector<v1::Deployment> AgentSession::current_desired() const {
-    auto deployment = fleet_.deployment();
-    if (!deployment) return {};
-    return deployment->desired_for(labels_, name_);
-}
-
-bool AgentSession::will_send_desired() const {
-    if (!fleet_.deployment() && fleet_.deployment_pending()) return false;
-    return desired_hash(current_desired()) != sent_hash_;
-}
-
-void AgentSession::refresh() {
-    if (phase_ != Phase::active) return;
+std::optional<v1::Envelope> AgentSession::desired_update() {
     // Right after a restart the hub has not rendered its deployed revision
     // yet. Telling agents "you should run nothing" now would make them prune
     // every workload; say nothing until the revision is back.
-    if (!fleet_.deployment() && fleet_.deployment_pending()) return;
-    if (auto agent = fleet_.store().agent(agent_id_)) labels_ = agent->effective_labels();
-    std::vector<v1::Deployment> desired = current_desired();
+    auto deployment = fleet_.deployment();
+    if (!deployment && fleet_.deployment_pending()) return std::nullopt;
+    std::vector<v1::Deployment> desired;
+    if (deployment) desired = deployment->desired_for(labels_, name_);
     entitled_.clear();
     for (auto& d : desired) {
         entitled_.insert(d.digest());
         reported_.insert(d.bundle());
     }
     std::string hash = desired_hash(desired);
-    if (hash == sent_hash_) return;
+    if (hash == sent_hash_) return std::nullopt;
     sent_hash_ = hash;
     v1::Envelope env;
     auto* ds = env.mutable_desired();
     ds->set_hash(hash);
     for (auto& d : desired) *ds->add_bundles() = std::move(d);
     log::info("agent ", name_, ": sending desired state (", ds->bundles_size(), " bundles)");
-    send(env);
+    return env;
+}
+
+void AgentSession::refresh() {
+    if (phase_ != Phase::active) return;
+    if (auto update = desired_update()) send(*update);
+}
+
+void AgentSession::labels_changed() {
+    if (phase_ != Phase::active) return;
+    if (auto agent = fleet_.store().agent(agent_id_)) labels_ = agent->effective_labels();
+    refresh();
 }
 
 void AgentSession::handle_fetch(const v1::Fetch& fetch) {

@@ -38,8 +38,10 @@ public:
     void on_frame(std::string_view frame);
     void on_drained();  // the transport wrote queued frames
     void on_closed();   // the connection is gone
-    // Recompute this agent's desired set and send it if it changed.
+    // Recompute this agent's desired set (a new revision) and send it if it changed.
     void refresh();
+    // Reload the agent's labels from the store, then refresh.
+    void labels_changed();
     // Close with a reason (used by the fleet when a newer session replaces this one).
     void end(const std::string& reason);
 
@@ -52,8 +54,9 @@ private:
     void handle_status(const v1::Status& status);
     void send(const v1::Envelope& env);
     void pump();
-    std::vector<v1::Deployment> current_desired() const;
-    bool will_send_desired() const;
+    // The DesiredState to send when the agent's desired set changed (also
+    // updates what it may fetch and report); nullopt when nothing changed.
+    std::optional<v1::Envelope> desired_update();
 
     struct Transfer {
         std::string digest;

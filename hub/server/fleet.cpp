@@ -33,7 +33,7 @@ void Fleet::detach(const std::string& agent_id, AgentSession* session) {
 
 void Fleet::refresh(const std::string& agent_id) {
     auto it = sessions_.find(agent_id);
-    if (it != sessions_.end()) it->second->refresh();
+    if (it != sessions_.end()) it->second->labels_changed();
 }
 
 }  // namespace drover::hub
