@@ -1,5 +1,7 @@
 #include "hub/server/git_watcher.h"
 
+#include <utility>
+
 #include "common/log.h"
 #include "hub/git/repository.h"
 
@@ -24,16 +26,11 @@ void GitWatcher::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-std::optional<GitUpdate> GitWatcher::render(const std::string& commit) {
-    auto repo = git::open(repo_path_);
-    if (!repo) {
-        log::error("git: ", repo.error().message);
-        return std::nullopt;
-    }
+GitUpdate GitWatcher::render(git::Repo& repo, const std::string& commit) {
     GitUpdate update;
     update.commit = commit;
-    update.summary = git::commit_summary(*repo, commit).value_or("");
-    auto files = git::read_commit_files(*repo, commit, render::Limits{});
+    update.summary = git::commit_summary(repo, commit).value_or("");
+    auto files = git::read_commit_files(repo, commit, render::Limits{});
     if (!files) {
         update.result = std::unexpected(std::vector<render::Problem>{{"", 0, files.error().message}});
         return update;
@@ -43,25 +40,36 @@ std::optional<GitUpdate> GitWatcher::render(const std::string& commit) {
 }
 
 void GitWatcher::run(std::optional<std::string> deployed) {
+    // One open repository for the watcher's life: libgit2 reads the ref from
+    // disk on every lookup, so pushes are seen without reopening.
+    std::optional<git::Repo> repo;
     std::optional<std::string> seen;
-    if (deployed) {
-        if (auto update = render(*deployed)) {
-            update->startup = true;
-            deliver_(std::move(*update));
-            seen = deployed;
-        }
-    }
+    bool reported = false;  // log a broken repository once, not every poll
     while (!stopping_.load()) {
-        if (auto repo = git::open(repo_path_)) {
+        if (!repo) {
+            auto opened = git::open(repo_path_);
+            if (opened) {
+                repo = std::move(*opened);
+                reported = false;
+            } else if (!reported) {
+                log::error("git: ", opened.error().message);
+                reported = true;
+            }
+        }
+        if (repo && deployed) {
+            GitUpdate update = render(*repo, *deployed);
+            update.startup = true;
+            deliver_(std::move(update));
+            seen = std::exchange(deployed, std::nullopt);
+        }
+        if (repo) {
             auto head = git::branch_head(*repo, branch_);
             if (!head) {
                 log::error("git: ", head.error().message);
             } else if (*head && *head != seen) {
                 seen = *head;
-                if (auto update = render(**head)) deliver_(std::move(*update));
+                deliver_(render(*repo, **head));
             }
-        } else {
-            log::error("git: ", repo.error().message);
         }
         std::this_thread::sleep_for(interval_);
     }

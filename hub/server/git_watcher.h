@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "hub/git/repository.h"
 #include "hub/server/deployment.h"
 
 namespace drover::hub {
@@ -34,7 +35,7 @@ public:
 
 private:
     void run(std::optional<std::string> deployed);
-    std::optional<GitUpdate> render(const std::string& commit);
+    GitUpdate render(git::Repo& repo, const std::string& commit);
 
     std::string repo_path_;
     std::string branch_;
