@@ -231,9 +231,13 @@ void AgentSession::handle_status(const v1::Status& s) {
     std::vector<StatusRecord> batch;
     if (reported_.count(r.bundle)) batch.push_back(std::move(r));
     else log::info("agent ", name_, ": dropping status for unknown bundle ", quoted(utf8_prefix(s.bundle(), 80)));
-    uint64_t acked = fleet_.store().record_statuses(agent_id_, batch, s.seq());
+    fleet_.queue_statuses(agent_id_, std::move(batch), s.seq());
+}
+
+void AgentSession::acknowledge(uint64_t seq) {
+    if (phase_ != Phase::active) return;
     v1::Envelope env;
-    env.mutable_ack()->set_up_to_seq(acked);
+    env.mutable_ack()->set_up_to_seq(seq);
     send(env);
 }
 

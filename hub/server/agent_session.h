@@ -42,6 +42,8 @@ public:
     void refresh();
     // Reload the agent's labels from the store, then refresh.
     void labels_changed();
+    // The hub stored this agent's statuses up to seq (Fleet::flush_statuses).
+    void acknowledge(uint64_t seq);
     // Close with a reason (used by the fleet when a newer session replaces this one).
     void end(const std::string& reason);
 

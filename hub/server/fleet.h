@@ -47,6 +47,15 @@ public:
     // The agent's labels changed: recompute and push its desired set.
     void refresh(const std::string& agent_id);
 
+    // Statuses wait here until the event loop has served every socket that
+    // was ready; flush_statuses() then stores them all in one transaction
+    // (one fsync per burst, not per status) and acks each agent whose
+    // session is still open. An agent whose session closed in between
+    // learns its acked seq from the next Welcome.
+    void queue_statuses(const std::string& agent_id, std::vector<StatusRecord> statuses, uint64_t up_to_seq);
+    void flush_statuses();
+    size_t queued_statuses() const { return queued_.size(); }
+
 private:
     Store& store_;
     std::string signing_key_pem_;
@@ -55,6 +64,8 @@ private:
     bool deployment_pending_ = false;
     std::optional<Rejection> rejection_;
     std::map<std::string, AgentSession*> sessions_;
+    std::vector<StatusBatch> queued_;
+    std::map<std::string, size_t> queued_index_;  // agent id -> position in queued_
 };
 
 }  // namespace drover::hub

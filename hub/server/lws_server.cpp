@@ -323,6 +323,12 @@ Result<void> LwsServer::start() {
 void LwsServer::run() {
     while (!stopping_.load()) {
         if (lws_service(context_, 0) < 0) break;
+        // Every ready socket was served: store this pass's statuses at once.
+        try {
+            fleet_.flush_statuses();
+        } catch (const std::exception& e) {
+            log::error("storing statuses failed: ", e.what());
+        }
     }
 }
 

@@ -35,6 +35,10 @@ const std::vector<std::string_view> kMigrations = {
        CREATE TABLE events (
          id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,
          kind TEXT NOT NULL, message TEXT NOT NULL);)",
+    R"(CREATE TABLE status_log (
+         agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+         bundle TEXT NOT NULL, digest TEXT NOT NULL, revision TEXT NOT NULL, state TEXT NOT NULL,
+         message TEXT NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (agent_id, seq)) WITHOUT ROWID;)",
 };
 
 std::string labels_json(const Labels& labels) { return json(labels).dump(); }
@@ -234,47 +238,93 @@ void SqliteStore::set_operator_labels(const std::string& id,
     db_.prepare("UPDATE agents SET operator_labels = ? WHERE id = ?").bind(1, j.dump()).bind(2, id).run();
 }
 
-uint64_t SqliteStore::record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
-                                      uint64_t up_to_seq) {
+SqliteStore::SqliteStore(sql::Db db)
+    : db_(std::move(db)),
+      acked_seq_(db_.prepare("SELECT acked_seq FROM agents WHERE id = ?")),
+      set_acked_seq_(db_.prepare("UPDATE agents SET acked_seq = ? WHERE id = ?")),
+      upsert_status_(db_.prepare(
+          "INSERT INTO status (agent_id, bundle, digest, revision, state, message, seq, time_ms, resources) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, bundle) DO UPDATE SET "
+          "digest = excluded.digest, revision = excluded.revision, state = excluded.state, "
+          "message = excluded.message, seq = excluded.seq, time_ms = excluded.time_ms, "
+          "resources = excluded.resources")),
+      remove_status_(db_.prepare("DELETE FROM status WHERE agent_id = ? AND bundle = ?")),
+      log_status_(db_.prepare(
+          "INSERT OR IGNORE INTO status_log (agent_id, seq, bundle, digest, revision, state, message, time_ms) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")),
+      prune_log_(db_.prepare("DELETE FROM status_log WHERE agent_id = ? AND seq <= ?")) {}
+
+std::vector<uint64_t> SqliteStore::record_statuses(const std::vector<StatusBatch>& batches) {
     std::lock_guard lock(mutex_);
+    std::vector<uint64_t> result;
+    result.reserve(batches.size());
     sql::Transaction tx(db_);
-    auto get = db_.prepare("SELECT acked_seq FROM agents WHERE id = ?");
-    get.bind(1, agent_id);
-    if (!get.step()) return 0;
-    uint64_t acked = static_cast<uint64_t>(get.int64(0));
-    get.reset();
-    auto upsert = db_.prepare(
-        "INSERT INTO status (agent_id, bundle, digest, revision, state, message, seq, time_ms, resources) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, bundle) DO UPDATE SET "
-        "digest = excluded.digest, revision = excluded.revision, state = excluded.state, "
-        "message = excluded.message, seq = excluded.seq, time_ms = excluded.time_ms, "
-        "resources = excluded.resources");
-    auto remove = db_.prepare("DELETE FROM status WHERE agent_id = ? AND bundle = ?");
-    for (auto& st : statuses) {
-        if (st.seq <= acked) continue;  // a resend of something already stored
-        if (st.state == "Removed") {
-            remove.bind(1, agent_id).bind(2, st.bundle).run();
-        } else {
-            upsert.bind(1, agent_id)
-                .bind(2, st.bundle)
-                .bind(3, st.digest)
-                .bind(4, st.revision)
-                .bind(5, st.state)
-                .bind(6, st.message)
-                .bind(7, static_cast<int64_t>(st.seq))
-                .bind(8, st.time_ms)
-                .bind(9, int64_t{st.resources})
-                .run();
+    for (auto& batch : batches) {
+        acked_seq_.bind(1, batch.agent_id);
+        if (!acked_seq_.step()) {
+            acked_seq_.reset();
+            result.push_back(0);
+            continue;
         }
-        acked = st.seq;
+        uint64_t acked = static_cast<uint64_t>(acked_seq_.int64(0));
+        acked_seq_.reset();
+        for (auto& st : batch.statuses) {
+            if (st.seq <= acked) continue;  // a resend of something already stored
+            if (st.state == "Removed") {
+                remove_status_.bind(1, batch.agent_id).bind(2, st.bundle).run();
+            } else {
+                upsert_status_.bind(1, batch.agent_id)
+                    .bind(2, st.bundle)
+                    .bind(3, st.digest)
+                    .bind(4, st.revision)
+                    .bind(5, st.state)
+                    .bind(6, st.message)
+                    .bind(7, static_cast<int64_t>(st.seq))
+                    .bind(8, st.time_ms)
+                    .bind(9, int64_t{st.resources})
+                    .run();
+            }
+            log_status_.bind(1, batch.agent_id)
+                .bind(2, static_cast<int64_t>(st.seq))
+                .bind(3, st.bundle)
+                .bind(4, st.digest)
+                .bind(5, st.revision)
+                .bind(6, st.state)
+                .bind(7, st.message)
+                .bind(8, st.time_ms)
+                .run();
+            acked = st.seq;
+        }
+        if (acked > static_cast<uint64_t>(kStatusLogPerAgent))
+            prune_log_.bind(1, batch.agent_id).bind(2, static_cast<int64_t>(acked) - kStatusLogPerAgent).run();
+        acked = std::max(acked, batch.up_to_seq);
+        set_acked_seq_.bind(1, static_cast<int64_t>(acked)).bind(2, batch.agent_id).run();
+        result.push_back(acked);
     }
-    acked = std::max(acked, up_to_seq);
-    db_.prepare("UPDATE agents SET acked_seq = ? WHERE id = ?")
-        .bind(1, static_cast<int64_t>(acked))
-        .bind(2, agent_id)
-        .run();
     tx.commit();
-    return acked;
+    return result;
+}
+
+std::vector<StatusRecord> SqliteStore::status_log(const std::string& agent_id) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(
+        "SELECT bundle, digest, revision, state, message, seq, time_ms FROM status_log WHERE agent_id = ? "
+        "ORDER BY seq");
+    s.bind(1, agent_id);
+    std::vector<StatusRecord> out;
+    while (s.step()) {
+        StatusRecord r;
+        r.agent_id = agent_id;
+        r.bundle = s.text(0);
+        r.digest = s.text(1);
+        r.revision = s.text(2);
+        r.state = s.text(3);
+        r.message = s.text(4);
+        r.seq = static_cast<uint64_t>(s.int64(5));
+        r.time_ms = s.int64(6);
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 std::vector<StatusRecord> SqliteStore::statuses() {

@@ -28,9 +28,10 @@ public:
     void all_agents_offline(int64_t now_ms) override;
     void set_operator_labels(const std::string& id,
                              const std::map<std::string, std::optional<std::string>>& labels) override;
-    uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
-                             uint64_t up_to_seq) override;
+    using Store::record_statuses;
+    std::vector<uint64_t> record_statuses(const std::vector<StatusBatch>& batches) override;
     std::vector<StatusRecord> statuses() override;
+    std::vector<StatusRecord> status_log(const std::string& agent_id) override;
     std::vector<std::string> status_bundles(const std::string& agent_id) override;
     void add_event(const std::string& kind, const std::string& message, int64_t now_ms) override;
     std::vector<EventRecord> events(size_t limit) override;
@@ -38,11 +39,13 @@ public:
     void set_setting(const std::string& key, const std::string& value) override;
 
 private:
-    explicit SqliteStore(sql::Db db) : db_(std::move(db)) {}
+    explicit SqliteStore(sql::Db db);
     std::optional<AgentRecord> agent_where(const char* column, const std::string& value);
 
     std::mutex mutex_;
     sql::Db db_;
+    // The status path runs for every burst of every agent: prepared once.
+    sql::Stmt acked_seq_, set_acked_seq_, upsert_status_, remove_status_, log_status_, prune_log_;
 };
 
 }  // namespace drover::hub

@@ -59,6 +59,17 @@ struct StatusRecord {
     uint32_t resources = 0;
 };
 
+// Statuses one agent sent in one burst; see Store::record_statuses.
+struct StatusBatch {
+    std::string agent_id;
+    std::vector<StatusRecord> statuses;  // seq ascending
+    uint64_t up_to_seq = 0;
+};
+
+// The status history keeps this many of an agent's latest status events;
+// older ones are pruned as new ones arrive.
+constexpr int64_t kStatusLogPerAgent = 1000;
+
 struct EventRecord {
     int64_t id = 0;
     int64_t time_ms = 0;
@@ -92,14 +103,21 @@ public:
     virtual void set_operator_labels(const std::string& id,
                                      const std::map<std::string, std::optional<std::string>>& labels) = 0;
 
-    // Store statuses with seq > the agent's acked seq (older ones are
-    // duplicates of what is stored) and advance the acked seq to at least
-    // up_to_seq (statuses the hub chose to drop are acknowledged too), in one
-    // transaction. REMOVED deletes the agent x bundle row. Returns the new
-    // acked seq.
-    virtual uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
-                                     uint64_t up_to_seq) = 0;
+    // For each batch: store statuses with seq > the agent's acked seq (older
+    // ones are duplicates of what is stored) as the agent x bundle's current
+    // status and in the agent's status history, and advance the acked seq to
+    // at least up_to_seq (statuses the hub chose to drop are acknowledged
+    // too). Removed deletes the agent x bundle row. All batches are one
+    // transaction: a burst from many agents costs one fsync. Returns the new
+    // acked seq per batch, in order (0 for an unknown agent).
+    virtual std::vector<uint64_t> record_statuses(const std::vector<StatusBatch>& batches) = 0;
+    uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
+                             uint64_t up_to_seq) {
+        return record_statuses(std::vector<StatusBatch>{{agent_id, statuses, up_to_seq}}).front();
+    }
     virtual std::vector<StatusRecord> statuses() = 0;
+    // The agent's status history, oldest first (at most kStatusLogPerAgent).
+    virtual std::vector<StatusRecord> status_log(const std::string& agent_id) = 0;
     // Bundles the agent has a stored status for.
     virtual std::vector<std::string> status_bundles(const std::string& agent_id) = 0;
 

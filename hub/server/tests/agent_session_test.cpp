@@ -171,6 +171,8 @@ TEST_CASE("statuses are stored before they are acked, and a resend is acked with
         st->set_revision(r.desired.bundles(0).revision());
         st->set_state(state);
         s.on_frame(frame_of(env));
+        CHECK(t.take().empty());  // nothing is acked before it is stored
+        hub.fleet->flush_statuses();
         return t.take().at(0).ack().up_to_seq();
     };
     CHECK(status(1, v1::APPLYING) == 1);
@@ -264,6 +266,7 @@ TEST_CASE("statuses for bundles the hub never sent are acknowledged but not stor
     st->set_bundle("invented");
     st->set_state(v1::READY);
     s.on_frame(frame_of(env));
+    hub.fleet->flush_statuses();
     CHECK(t.take().at(0).ack().up_to_seq() == 1);
     CHECK(hub.store->statuses().empty());
     CHECK(hub.store->agent(r.id)->acked_seq == 1);
@@ -294,6 +297,7 @@ TEST_CASE("a long status message is cut on a character boundary") {
     st->set_state(v1::FAILED);
     st->set_message(std::string(4095, 'x') + "\xc3\xa9");
     s.on_frame(frame_of(env));
+    hub.fleet->flush_statuses();
     auto stored = hub.store->statuses().at(0).message;
     CHECK(stored == std::string(4095, 'x'));
 }

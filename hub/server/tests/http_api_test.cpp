@@ -68,6 +68,7 @@ TEST_CASE("status counts Ready, Pending and OutOfSync per bundle and shows a ref
     st->set_revision(desired.revision());
     st->set_state(v1::READY);
     s1.on_frame(wire::encode(env));
+    api.hub.fleet->flush_statuses();
 
     auto j = api.ok("GET", "/api/v1/status");
     auto& web = j["bundles"][0];

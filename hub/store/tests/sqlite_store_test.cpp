@@ -110,6 +110,44 @@ TEST_CASE("statuses are stored once per seq, survive a reopen, and Removed delet
     CHECK(t.store->agent(a.id)->acked_seq == 9);
 }
 
+TEST_CASE("the status history holds every status event once, in seq order, across resends") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "c", {}, 1);
+    t.store->record_statuses(a.id, {status(1, "web", "Applying"), status(2, "web", "Ready")}, 2);
+    t.store->record_statuses(a.id, {status(2, "web", "Ready"), status(3, "web", "Modified")}, 3);
+    t.reopen();
+    auto log = t.store->status_log(a.id);
+    REQUIRE(log.size() == 3);
+    CHECK(log[0].state == "Applying");
+    CHECK(log[2].seq == 3);
+    CHECK(log[2].state == "Modified");
+}
+
+TEST_CASE("the status history keeps an agent's latest events and prunes older ones") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "c", {}, 1);
+    std::vector<StatusRecord> many;
+    for (uint64_t seq = 1; seq <= kStatusLogPerAgent + 5; ++seq) many.push_back(status(seq, "web", "Ready"));
+    t.store->record_statuses(a.id, many, many.size());
+    auto log = t.store->status_log(a.id);
+    CHECK(log.size() == static_cast<size_t>(kStatusLogPerAgent));
+    CHECK(log.front().seq == 6);
+}
+
+TEST_CASE("one burst from several agents is stored in one call and acked per agent") {
+    TempStore t;
+    auto a = t.store->register_agent("a", "c", {}, 1);
+    auto b = t.store->register_agent("b", "c", {}, 1);
+    auto acked = t.store->record_statuses(std::vector<StatusBatch>{
+        {a.id, {status(1, "web", "Ready")}, 1},
+        {"no-such-agent", {status(1, "web", "Ready")}, 1},
+        {b.id, {status(1, "web", "Failed"), status(2, "web", "Ready")}, 5},
+    });
+    CHECK(acked == std::vector<uint64_t>{1, 0, 5});
+    CHECK(t.store->status_log(b.id).size() == 2);
+    CHECK(t.store->statuses().size() == 2);
+}
+
 TEST_CASE("settings and events persist") {
     TempStore t;
     t.store->set_setting("deployed_commit", "abc");
