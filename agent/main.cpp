@@ -101,10 +101,15 @@ int main(int argc, char** argv) {
     session_config.labels = opt.labels;
     session_config.facts = session::collect_facts();
     session_config.hub_url = opt.hub.to_string();
+    auto loop = session::LinkLoop::create({.tls = opt.hub.tls, .ca_file = opt.ca, .max_links = 1});
+    if (!loop) return failure(loop.error().message);
     session::LinkOptions link_options;
     link_options.url = opt.hub;
-    link_options.ca_file = opt.ca;
-    auto link = session::HubLink::create(**link_cache, session_config, link_options,
+    link_options.backoff_base = opt.backoff_base;
+    link_options.backoff_cap = opt.backoff_cap;
+    link_options.heartbeat = opt.heartbeat;
+    link_options.idle_timeout = opt.idle_timeout;
+    auto link = session::HubLink::create(**loop, **link_cache, session_config, link_options,
                                          [&reconciler] { reconciler.wake(); });
     if (!link) return failure(link.error().message);
     link_ptr = link->get();
@@ -112,15 +117,15 @@ int main(int argc, char** argv) {
     log::info("drover-agent ", DROVER_VERSION, " starting as ", opt.name, ", hub ", opt.hub.to_string(),
               ", applying to dir:", opt.apply_dir);
     std::thread reconcile_thread([&reconciler, &opt] { reconciler.run(opt.drift_interval); });
-    std::thread signal_thread([&signals, &link, &reconciler] {
+    std::thread signal_thread([&signals, &loop, &reconciler] {
         int sig = 0;
         sigwait(&signals, &sig);
         log::info("stopping (", sig == SIGINT ? "SIGINT" : "SIGTERM", ")");
-        (*link)->stop();
+        (*loop)->stop();
         reconciler.stop();
     });
 
-    (*link)->run();
+    (*loop)->run();
 
     // run() also returns if the lws loop fails; make sure everyone stops.
     reconciler.stop();

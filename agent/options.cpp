@@ -26,6 +26,8 @@ constexpr FlagSpec kFlags[] = {
     {"data-dir", true, true},      {"labels", true, true}, {"apply", true, true},
     {"name", true, true},          {"drift-interval", true, true}, {"log-level", true, true},
     {"insecure", false, true},     {"config", true, false},
+    {"backoff-base", true, true},  {"backoff-cap", true, true}, {"heartbeat", true, true},
+    {"idle-timeout", true, true},
 };
 
 const FlagSpec* find_flag(std::string_view name) {
@@ -150,6 +152,31 @@ Result<AgentOptions> build_options(const Settings& settings, std::vector<std::st
         o.drift_interval = std::chrono::milliseconds(*ms);
     }
 
+    struct Duration {
+        const char* key;
+        std::chrono::milliseconds* target;
+        int64_t min_ms;
+        const char* example;
+    };
+    for (const Duration& d : {Duration{"backoff-base", &o.backoff_base, 10, "10s"},
+                              Duration{"backoff-cap", &o.backoff_cap, 10, "5m"},
+                              Duration{"heartbeat", &o.heartbeat, 100, "60s"},
+                              Duration{"idle-timeout", &o.idle_timeout, 200, "150s"}}) {
+        const Setting* s = get(d.key);
+        if (!s) continue;
+        auto ms = parse_duration_ms(s->value);
+        if (!ms || *ms < d.min_ms)
+            return fail(cat(s->origin, ": ", d.key, " ", quoted(s->value), " is not a duration of at least ", d.min_ms,
+                            "ms (like ", d.example, ")"));
+        *d.target = std::chrono::milliseconds(*ms);
+    }
+    if (o.backoff_cap < o.backoff_base)
+        return fail(cat("backoff-cap (", o.backoff_cap.count(), "ms) is shorter than backoff-base (",
+                        o.backoff_base.count(), "ms)"));
+    if (o.idle_timeout < 2 * o.heartbeat)
+        return fail(cat("idle-timeout (", o.idle_timeout.count(), "ms) must be at least twice the heartbeat (",
+                        o.heartbeat.count(), "ms): one lost pong must not end a healthy link"));
+
     if (const Setting* s = get("log-level")) {
         if (s->value == "debug") o.log_level = log::Level::debug;
         else if (s->value == "info") o.log_level = log::Level::info;
@@ -222,6 +249,8 @@ Usage:
   drover-agent --hub wss://HUB:8443 --ca CA.pem --token TOKEN --data-dir DIR
                --apply dir:PATH [--labels k=v,...] [--name NAME]
                [--drift-interval 30s] [--log-level info] [--insecure]
+               [--backoff-base 10s] [--backoff-cap 5m] [--heartbeat 60s]
+               [--idle-timeout 150s]
   drover-agent --config FILE [flags that override the file]
   drover-agent --help | --version
 
@@ -239,6 +268,13 @@ Options:
   --name NAME           the name to register (default: the host name)
   --drift-interval D    how often live objects are compared with what was applied
                         (default 30s; units ms, s, m, h)
+  --backoff-base D      reconnects wait a random time in [0, base * 2^n], capped
+  --backoff-cap D       at cap (full jitter; defaults 10s and 5m, sized so a
+                        restarted hub with 10,000 agents is not stampeded)
+  --heartbeat D         ping the hub when the link was quiet this long (default
+                        60s; the hub may ask for shorter)
+  --idle-timeout D      hang up and reconnect when nothing arrived from the hub
+                        for this long: a dead link TCP never reports (150s)
   --log-level LEVEL     debug, info, warn or error (default info)
   --insecure            allow a ws:// hub (no TLS)
   --config FILE         read settings from FILE: one "key = value" per line, keys

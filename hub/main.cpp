@@ -28,9 +28,12 @@ constexpr const char* kUsage = R"(usage:
       server certificate (SANs from --hostname; default localhost, 127.0.0.1, ::1),
       spec-signing key and admin token.
   drover-hub serve --data DIR [--listen ADDR:PORT] [--branch main] [--insecure]
+                   [--idle-timeout 180s]
       Serve agents on wss://ADDR:PORT/v1/agent and the API on https://ADDR:PORT/api/v1
       (default 127.0.0.1:8443). Deploys every new commit on the branch of DIR/fleet.git.
       --insecure serves plain ws:// and http:// (loopback experiments only).
+      --idle-timeout drops an agent session that sent nothing for that long (a
+      dead link) and shows the agent offline; agents are asked to ping every third.
   drover-hub --help | --version
 )";
 
@@ -47,6 +50,7 @@ struct Args {
     std::string branch = "main";
     bool insecure = false;
     std::string log_level = "info";
+    std::chrono::milliseconds idle_timeout{180'000};
 };
 
 Result<Args> parse_args(int argc, char** argv) {
@@ -65,7 +69,12 @@ Result<Args> parse_args(int argc, char** argv) {
         else if (arg == "--listen" && (v = value())) a.listen = *v;
         else if (arg == "--branch" && (v = value())) a.branch = *v;
         else if (arg == "--log-level" && (v = value())) a.log_level = *v;
-        else if (arg == "--insecure") a.insecure = true;
+        else if (arg == "--idle-timeout" && (v = value())) {
+            auto ms = parse_duration_ms(*v);
+            if (!ms || *ms < 300)
+                return fail(cat("--idle-timeout ", quoted(*v), " is not a duration of at least 300ms (like 180s)"));
+            a.idle_timeout = std::chrono::milliseconds(*ms);
+        } else if (arg == "--insecure") a.insecure = true;
         else if (!v) return std::unexpected(v.error());
         else return fail(cat("unknown option ", quoted(arg)));
     }
@@ -145,6 +154,7 @@ int run_serve(const Args& args) {
     auto listen = parse_listen(args.listen);
     if (!listen) return usage_error(listen.error().message);
     listen->tls = !args.insecure;
+    listen->idle_timeout = args.idle_timeout;
     listen->cert_path = dir.server_cert();
     listen->key_path = dir.server_key();
     if (args.insecure)

@@ -1,9 +1,9 @@
 #include "agent/session/hub_link.h"
 
 #include <cstring>
-#include <mutex>
 
 #include "common/log.h"
+#include "common/tcp_info.h"
 #include "common/text.h"
 #include "proto/frame.h"
 
@@ -11,98 +11,76 @@ namespace drover::session {
 
 namespace {
 
-// One hub connection plus lws's own cancel pipe and a spare: keeps lws from
-// sizing its tables for the process fd limit.
-constexpr unsigned kFdLimit = 16;
-// Hub chunks are 64 KiB; one rx buffer holds one, plus envelope overhead.
-constexpr size_t kRxBuffer = wire::kChunkSize + 1024;
 // RFC 6455 control frames carry at most 125 bytes: 2 for the code.
 constexpr size_t kMaxCloseReason = 123;
+// lws's validity pings are off: Heartbeat does this job on the loop's timer.
+const lws_retry_bo_t kNoValidityTimers = {};
 
-void lws_log_line(int level, const char* line) {
-    std::string_view text(line);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-    if (level & LLL_ERR)
-        log::warn("lws: ", text);
-    else
-        log::debug("lws: ", text);
+std::string seconds_text(std::chrono::milliseconds d) {
+    return cat(d.count() / 1000, ".", (d.count() % 1000) / 100, " s");
 }
 
 }  // namespace
 
-HubLink::HubLink(cache::Cache& cache, SessionConfig session, LinkOptions options, std::function<void()> cache_changed)
-    : cache_(cache),
+HubLink::HubLink(LinkLoop& loop, cache::Cache& cache, SessionConfig session, LinkOptions options,
+                 std::function<void()> cache_changed)
+    : loop_(loop),
+      cache_(cache),
       session_config_(std::move(session)),
       options_(std::move(options)),
       cache_changed_(std::move(cache_changed)),
       url_text_(options_.url.to_string()),
       assembler_(wire::kMaxFrame),
-      backoff_(options_.backoff_base, options_.backoff_cap, options_.random) {
-    timer_.owner = this;
-}
+      backoff_(options_.backoff_base, options_.backoff_cap, options_.random),
+      heartbeat_(options_.heartbeat, options_.idle_timeout) {}
 
-Result<std::unique_ptr<HubLink>> HubLink::create(cache::Cache& cache, SessionConfig session, LinkOptions options,
-                                                 std::function<void()> cache_changed) {
-    if (options.url.tls && options.ca_file.empty()) return fail("a wss:// hub needs --ca");
-    std::unique_ptr<HubLink> link(new HubLink(cache, std::move(session), std::move(options), std::move(cache_changed)));
-
-    static std::once_flag log_once;
-    std::call_once(log_once, [] { lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line); });
-
-    link->protocols_[0].name = kSubprotocol;
-    link->protocols_[0].callback = &HubLink::lws_callback;
-    link->protocols_[0].rx_buffer_size = kRxBuffer;
-
-    lws_context_creation_info info;
-    std::memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = link->protocols_;
-    info.user = link.get();
-    info.fd_limit_per_thread = kFdLimit;
-    // Never the OS CA store: the agent trusts exactly the hub's CA (and
-    // skipping the store spares OpenSSL a CA directory scan per handshake).
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-    if (link->options_.url.tls) info.client_ssl_ca_filepath = link->options_.ca_file.c_str();
-    link->context_ = lws_create_context(&info);
-    if (!link->context_)
-        return fail(link->options_.url.tls
-                        ? cat("cannot set up the hub connection (is ", link->options_.ca_file, " a PEM CA certificate?)")
-                        : std::string("cannot set up the hub connection"));
+Result<std::unique_ptr<HubLink>> HubLink::create(LinkLoop& loop, cache::Cache& cache, SessionConfig session,
+                                                 LinkOptions options, std::function<void()> cache_changed) {
+    std::unique_ptr<HubLink> link(
+        new HubLink(loop, cache, std::move(session), std::move(options), std::move(cache_changed)));
+    link->connect_at_ = LinkLoop::now_ms() + link->options_.first_connect_delay.count();
+    loop.add(link.get());
     return link;
 }
 
 HubLink::~HubLink() {
-    stopping_ = true;
-    if (context_) lws_context_destroy(context_);
+    loop_.remove(this);
+    // The context (and any connection of ours on it) is destroyed with the
+    // loop; lws must not call back into a link that is gone.
+    if (wsi_) lws_set_opaque_user_data(wsi_, nullptr);
 }
 
-void HubLink::run() {
-    connect();
-    while (!stopping_)
-        if (lws_service(context_, 0) < 0) break;
+void HubLink::poke() { loop_.poke(this); }
+
+void HubLink::on_poked() {
+    if (!session_) return;
+    session_->pump();
+    if (!outgoing_.empty() && wsi_) lws_callback_on_writable(wsi_);
 }
 
-void HubLink::poke() {
-    poked_ = true;
-    lws_cancel_service(context_);
-}
-
-void HubLink::stop() {
-    stopping_ = true;
-    lws_cancel_service(context_);
-}
-
-void HubLink::on_timer(lws_sorted_usec_list_t* sul) {
-    // sul is the first member of Timer, a standard-layout struct.
-    reinterpret_cast<Timer*>(sul)->owner->connect();
+int64_t HubLink::tick(int64_t now) {
+    if (!attempting_) {
+        if (now >= connect_at_) connect();
+        if (!attempting_) return connect_at_;
+    }
+    if (!wsi_ || !session_) return now + 1000;  // connecting: lws times that out itself
+    switch (heartbeat_.due(now)) {
+        case Heartbeat::Action::hang_up: hang_up("nothing received from the hub within the idle timeout"); break;
+        case Heartbeat::Action::ping:
+            ping_due_ = true;
+            lws_callback_on_writable(wsi_);
+            break;
+        case Heartbeat::Action::none: break;
+    }
+    return heartbeat_.next_deadline();
 }
 
 void HubLink::connect() {
-    if (stopping_ || attempting_) return;
+    if (loop_.stopping() || attempting_) return;
     const HubUrl& url = options_.url;
     lws_client_connect_info i;
     std::memset(&i, 0, sizeof i);
-    i.context = context_;
+    i.context = loop_.context();
     i.address = url.host.c_str();
     i.port = url.port;
     i.path = url.path.c_str();
@@ -111,31 +89,59 @@ void HubLink::connect() {
     i.protocol = kSubprotocol;
     i.ssl_connection = url.tls ? LCCSCF_USE_SSL : 0;
     i.pwsi = &wsi_;
+    i.opaque_user_data = this;
+    i.retry_and_idle_policy = &kNoValidityTimers;
     log::debug("connecting to ", url_text_);
     attempting_ = true;
     ++connect_attempts_;
+    ++closed_stats_.connect_attempts;
     // On failure lws may or may not have reported CONNECTION_ERROR already;
     // on_disconnected() acts once either way.
     if (!lws_client_connect_via_info(&i)) on_disconnected();
 }
 
+void HubLink::sample_bytes() {
+    if (!wsi_) return;
+    if (auto c = tcp_counters(lws_get_socket_fd(wsi_))) {
+        live_sent_ = c->bytes_sent;
+        live_received_ = c->bytes_received;
+    }
+}
+
+LinkStats HubLink::stats() const {
+    LinkStats s = closed_stats_;
+    if (wsi_) {
+        if (auto c = tcp_counters(lws_get_socket_fd(wsi_))) {
+            s.bytes_sent += c->bytes_sent;
+            s.bytes_received += c->bytes_received;
+        }
+    }
+    s.sessions = sessions_started_;
+    return s;
+}
+
 void HubLink::on_disconnected() {
     if (!attempting_) return;
     attempting_ = false;
+    closed_stats_.bytes_sent += live_sent_;
+    closed_stats_.bytes_received += live_received_;
+    live_sent_ = live_received_ = 0;
     bool reached_welcome = session_ && session_->welcomed();
-    if (session_ && !reached_welcome && !session_->closed_by_hub() && !close_reason_ && !stopping_)
+    if (session_ && !reached_welcome && !session_->closed_by_hub() && !close_reason_ && !loop_.stopping())
         log::warn("session ended without a welcome from the hub");
     session_.reset();
     wsi_ = nullptr;
     outgoing_.clear();
     assembler_.reset();
     close_reason_.reset();
+    ping_due_ = false;
     welcomed_ = false;
-    if (stopping_) return;
+    if (loop_.stopping()) return;
     if (reached_welcome) backoff_.reset();
     auto delay = backoff_.next();
-    log::info("reconnecting to ", url_text_, " in ", cat(delay.count() / 1000, ".", (delay.count() % 1000) / 100), " s");
-    lws_sul_schedule(context_, 0, &timer_.sul, &HubLink::on_timer, static_cast<lws_usec_t>(delay.count()) * 1000);
+    log::info("reconnecting to ", url_text_, " in ", seconds_text(delay));
+    connect_at_ = LinkLoop::now_ms() + delay.count();
+    loop_.deadline_changed(connect_at_);
 }
 
 void HubLink::queue(const v1::Envelope& envelope) {
@@ -155,30 +161,30 @@ void HubLink::close_with(lws* wsi, const std::string& reason) {
     lws_callback_on_writable(wsi);
 }
 
-int HubLink::lws_callback(lws* wsi, lws_callback_reasons reason, void*, void* in, size_t len) {
-    auto* link = static_cast<HubLink*>(lws_context_user(lws_get_context(wsi)));
-    if (!link) return 0;
-    try {
-        return link->handle(wsi, reason, in, len);
-    } catch (const std::exception& e) {
-        // Broken infrastructure (a cache write failed): drop the connection
-        // and let the reconnect try again, never throw into C.
-        log::error("hub session failed: ", e.what());
-        if (reason != LWS_CALLBACK_EVENT_WAIT_CANCELLED) return -1;
-        // That callback belongs to lws's wake-up pipe, not the connection.
-        if (link->wsi_) lws_set_timeout(link->wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        return 0;
-    }
+void HubLink::hang_up(const char* why) {
+    // The peer is not answering, so a close handshake would wait in vain:
+    // drop the connection now. lws then reports CLIENT_CLOSED.
+    log::warn("hanging up on ", url_text_, ": ", why);
+    sample_bytes();
+    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 int HubLink::handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
     switch (reason) {
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             log::warn("cannot connect to ", url_text_, ": ", in ? static_cast<const char*>(in) : "connection failed");
-            on_disconnected();
+            if (wsi == wsi_ || !wsi_) {
+                sample_bytes();
+                closed_stats_.handshake_sent += live_sent_;
+                closed_stats_.handshake_received += live_received_;
+                on_disconnected();
+            }
             return 0;
         case LWS_CALLBACK_CLIENT_ESTABLISHED: return on_established(wsi);
-        case LWS_CALLBACK_CLIENT_RECEIVE: return on_receive(wsi, static_cast<const char*>(in), len);
+        case LWS_CALLBACK_CLIENT_RECEIVE:
+            heartbeat_.received(LinkLoop::now_ms());
+            return on_receive(wsi, static_cast<const char*>(in), len);
+        case LWS_CALLBACK_CLIENT_RECEIVE_PONG: heartbeat_.received(LinkLoop::now_ms()); return 0;
         case LWS_CALLBACK_CLIENT_WRITEABLE: return on_writeable(wsi);
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
             if (len >= 2) {
@@ -190,13 +196,8 @@ int HubLink::handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len)
         case LWS_CALLBACK_CLIENT_CLOSED:
             if (wsi == wsi_ || !wsi_) {
                 log::info("disconnected from ", url_text_);
+                sample_bytes();
                 on_disconnected();
-            }
-            return 0;
-        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-            if (poked_.exchange(false) && session_) {
-                session_->pump();
-                if (!outgoing_.empty() && wsi_) lws_callback_on_writable(wsi_);
             }
             return 0;
         default: return 0;
@@ -208,8 +209,15 @@ int HubLink::on_established(lws* wsi) {
     outgoing_.clear();
     assembler_.reset();
     close_reason_.reset();
+    ping_due_ = false;
     ++sessions_started_;
+    sample_bytes();
+    closed_stats_.handshake_sent += live_sent_;
+    closed_stats_.handshake_received += live_received_;
     log::info("connected to ", url_text_);
+    heartbeat_ = Heartbeat(options_.heartbeat, options_.idle_timeout);
+    heartbeat_.start(LinkLoop::now_ms());
+    loop_.deadline_changed(heartbeat_.next_deadline());
     session_ = std::make_unique<Session>(
         cache_, session_config_, [this](const v1::Envelope& e) { queue(e); }, cache_changed_);
     session_->start();
@@ -239,7 +247,14 @@ int HubLink::on_receive(lws* wsi, const char* data, size_t len) {
     bool was_welcomed = session_->welcomed();
     auto handled = session_->on_frame(*envelope);
     welcomed_ = session_->welcomed();
-    if (!was_welcomed && welcomed_) lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    if (!was_welcomed && welcomed_) {
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        auto asked = std::chrono::milliseconds(envelope->welcome().heartbeat_ms());
+        heartbeat_.limit_interval(asked);
+        if (asked.count() > 0 && heartbeat_.interval() == asked)
+            log::debug("heartbeat every ", seconds_text(asked), " as the hub asks");
+        loop_.deadline_changed(heartbeat_.next_deadline());
+    }
     if (!handled) {
         close_with(wsi, handled.error().message);
         return 0;
@@ -250,6 +265,15 @@ int HubLink::on_receive(lws* wsi, const char* data, size_t len) {
 }
 
 int HubLink::on_writeable(lws* wsi) {
+    if (ping_due_) {
+        // One byte of payload: lws reports empty pongs to nobody.
+        ping_due_ = false;
+        unsigned char ping[LWS_PRE + 1];
+        ping[LWS_PRE] = 'p';
+        if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) return -1;
+        if (!outgoing_.empty() || close_reason_) lws_callback_on_writable(wsi);
+        return 0;
+    }
     if (!outgoing_.empty()) {
         std::string& frame = outgoing_.front();
         size_t n = frame.size() - LWS_PRE;

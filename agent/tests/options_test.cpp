@@ -76,6 +76,26 @@ TEST_CASE("bad command lines are refused with one line naming the problem") {
     CHECK(error_of(minimal_plus({"--log-level", "loud"})).find("log-level must be") != std::string::npos);
 }
 
+TEST_CASE("link timing: backoff and heartbeat default for a large fleet and can be tuned") {
+    auto d = parse(kMinimal);
+    REQUIRE(d);
+    CHECK(d->options.backoff_base == std::chrono::seconds(10));
+    CHECK(d->options.backoff_cap == std::chrono::minutes(5));
+    CHECK(d->options.heartbeat == std::chrono::seconds(60));
+    CHECK(d->options.idle_timeout == std::chrono::seconds(150));
+    auto r = parse(minimal_plus({"--backoff-base=250ms", "--backoff-cap=4s", "--heartbeat=1s", "--idle-timeout=3s"}));
+    REQUIRE(r);
+    CHECK(r->options.backoff_base == std::chrono::milliseconds(250));
+    CHECK(r->options.backoff_cap == std::chrono::seconds(4));
+    CHECK(r->options.heartbeat == std::chrono::seconds(1));
+    CHECK(r->options.idle_timeout == std::chrono::seconds(3));
+    CHECK(error_of(minimal_plus({"--backoff-base", "never"})).find("--backoff-base: ") == 0);
+    CHECK(error_of(minimal_plus({"--backoff-base=5s", "--backoff-cap=1s"})).find("shorter than backoff-base") !=
+          std::string::npos);
+    CHECK(error_of(minimal_plus({"--heartbeat=10s", "--idle-timeout=15s"})).find("at least twice the heartbeat") !=
+          std::string::npos);
+}
+
 TEST_CASE("ws:// needs --insecure; wss:// with --insecure still verifies and warns") {
     std::vector<std::string> ws = {"--hub", "ws://127.0.0.1:8080", "--token", "T", "--data-dir", "d", "--apply",
                                    "dir:o"};

@@ -127,6 +127,7 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->set_credential(issued_credential);
     w->set_signing_key(fleet_.signing_key_pem());
     w->set_acked_seq(agent.acked_seq);
+    w->set_heartbeat_ms(limits_.heartbeat_ms);
     w->mutable_labels()->insert(labels_.begin(), labels_.end());
     auto update = desired_update();
     w->set_desired_state_follows(update.has_value());

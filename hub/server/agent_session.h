@@ -26,6 +26,7 @@ struct SessionLimits {
     size_t max_fact_bytes = 256;
     size_t max_message_bytes = 4096;  // status messages are truncated beyond
     size_t chunks_in_flight = 4;
+    uint64_t heartbeat_ms = 60'000;  // asked of agents in Welcome
 };
 
 class AgentSession {

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "common/log.h"
+#include "common/tcp_info.h"
 #include "common/text.h"
 #include "hub/server/agent_session.h"
 #include "hub/server/http_api.h"
@@ -25,11 +26,28 @@ constexpr size_t kMaxQueuedFrames = 1024;
 
 LwsServer& server_of(lws* wsi) { return *static_cast<LwsServer*>(lws_context_user(lws_get_context(wsi))); }
 
+// lws's validity pings are off: the hub's idle sweep and the agents'
+// heartbeats do that job (lws keeps its timers in a list with O(N) inserts,
+// which at 10k+ connections costs half a core).
+const lws_retry_bo_t kNoValidityTimers = {};
+
+SessionLimits session_limits(const ListenOptions& o) {
+    SessionLimits limits;
+    limits.heartbeat_ms = static_cast<uint64_t>(o.idle_timeout.count() / 3);
+    return limits;
+}
+
+}  // namespace
+
 // ---- websocket: one AgentSession per connection ---------------------------
 
 class WsConnection final : public Transport {
 public:
-    WsConnection(lws* wsi, Fleet& fleet) : wsi_(wsi), session_(fleet, *this) {}
+    WsConnection(lws* wsi, LwsServer& server)
+        : wsi_(wsi), server_(server), session_(server.fleet(), *this, session_limits(server.options())) {
+        server_.add_connection(this);
+    }
+    ~WsConnection() override { server_.remove_connection(this); }
 
     void send(std::string frame) override {
         if (closing_) return;
@@ -109,6 +127,16 @@ public:
     }
 
     void on_established() { lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, kHelloTimeoutSeconds); }
+    // Nothing arrived for longer than idle_ms (the kernel keeps the time of
+    // the last data received, pings included): drop the connection without
+    // a close handshake, which a vanished peer would never answer.
+    void drop_if_idle(uint32_t idle_ms) {
+        auto c = tcp_counters(lws_get_socket_fd(wsi_));
+        if (!c || c->ms_since_data_received < idle_ms) return;
+        log::info("session ", session_.agent_id().empty() ? "(unregistered)" : session_.agent_id(),
+                  ": nothing received for ", c->ms_since_data_received / 1000, " s; dropping the dead link");
+        lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
     void on_closed() { session_.on_closed(); }
     // A bug or broken storage while handling one session ends that session,
     // not the hub.
@@ -119,6 +147,7 @@ public:
 
 private:
     lws* wsi_;
+    LwsServer& server_;
     AgentSession session_;
     std::deque<std::string> out_;
     std::string rx_;
@@ -127,6 +156,8 @@ private:
     size_t discarded_ = 0;
     std::string close_reason_;
 };
+
+namespace {
 
 struct WsSlot {
     WsConnection* conn;
@@ -143,7 +174,7 @@ int agent_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
             return 0;
         }
         case LWS_CALLBACK_ESTABLISHED:
-            slot->conn = new WsConnection(wsi, server_of(wsi).fleet());
+            slot->conn = new WsConnection(wsi, server_of(wsi));
             slot->conn->on_established();
             return 0;
         case LWS_CALLBACK_CLOSED:
@@ -289,7 +320,16 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-LwsServer::LwsServer(Fleet& fleet, ListenOptions options) : fleet_(fleet), options_(std::move(options)) {}
+struct LwsServer::Sweep {
+    lws_sorted_usec_list_t sul;  // first member: on_sweep finds the server from it
+    LwsServer* owner;
+};
+
+LwsServer::LwsServer(Fleet& fleet, ListenOptions options)
+    : fleet_(fleet), options_(std::move(options)), sweep_(std::make_unique<Sweep>()) {
+    std::memset(&sweep_->sul, 0, sizeof sweep_->sul);
+    sweep_->owner = this;
+}
 
 LwsServer::~LwsServer() {
     if (context_) lws_context_destroy(context_);
@@ -304,6 +344,7 @@ Result<void> LwsServer::start() {
     info.protocols = kProtocols;
     info.user = this;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.retry_and_idle_policy = &kNoValidityTimers;
     if (options_.host.find(':') != std::string::npos) info.options &= ~LWS_SERVER_OPTION_DISABLE_IPV6;
     if (options_.tls) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -317,7 +358,27 @@ Result<void> LwsServer::start() {
     lws_vhost* vh = lws_get_vhost_by_name(context_, "default");
     port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
     if (port_ <= 0) return fail(cat("cannot listen on ", options_.host, ":", options_.port));
+    schedule_sweep();
     return {};
+}
+
+void LwsServer::schedule_sweep() {
+    // A few sweeps per idle timeout: a dead link is dropped within 1.25x of it.
+    auto every = std::clamp(options_.idle_timeout / 4, std::chrono::milliseconds(250), std::chrono::milliseconds(30'000));
+    lws_sul_schedule(context_, 0, &sweep_->sul, &LwsServer::on_sweep, static_cast<lws_usec_t>(every.count()) * 1000);
+}
+
+void LwsServer::on_sweep(lws_sorted_usec_list_t* sul) {
+    // sul is the first member of Sweep, a standard-layout struct.
+    LwsServer* server = reinterpret_cast<Sweep*>(sul)->owner;
+    server->sweep_idle();
+    server->schedule_sweep();
+}
+
+void LwsServer::sweep_idle() {
+    auto idle = static_cast<uint32_t>(options_.idle_timeout.count());
+    // drop_if_idle only schedules the close; the set does not change here.
+    for (WsConnection* c : connections_) c->drop_if_idle(idle);
 }
 
 void LwsServer::run() {

@@ -4,16 +4,19 @@
 // same port. Only the loop thread touches lws and the Fleet; other threads
 // hand work over with post(), which wakes the loop.
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/error.h"
 #include "hub/server/fleet.h"
 
 struct lws_context;
+struct lws_sorted_usec_list;
 
 namespace drover::hub {
 
@@ -23,7 +26,13 @@ struct ListenOptions {
     bool tls = true;
     std::string cert_path;
     std::string key_path;
+    // A session the hub has received nothing from for this long is dropped
+    // (half-open TCP: the device vanished without a FIN) and its agent shown
+    // offline. Agents are asked in Welcome to ping every third of it.
+    std::chrono::milliseconds idle_timeout{180'000};
 };
+
+class WsConnection;
 
 class LwsServer {
 public:
@@ -41,9 +50,17 @@ public:
     void post(std::function<void()> fn);
 
     Fleet& fleet() { return fleet_; }
+    const ListenOptions& options() const { return options_; }
     void drain_posted();
+    // Agent connections, for the idle sweep. Loop thread only.
+    void add_connection(WsConnection* c) { connections_.insert(c); }
+    void remove_connection(WsConnection* c) { connections_.erase(c); }
 
 private:
+    static void on_sweep(::lws_sorted_usec_list* sul);
+    void sweep_idle();
+    void schedule_sweep();
+
     Fleet& fleet_;
     ListenOptions options_;
     lws_context* context_ = nullptr;
@@ -51,6 +68,9 @@ private:
     std::atomic<bool> stopping_{false};
     std::mutex posted_mutex_;
     std::vector<std::function<void()>> posted_;
+    std::unordered_set<WsConnection*> connections_;
+    struct Sweep;
+    std::unique_ptr<Sweep> sweep_;  // the idle-sweep timer (an lws sul)
 };
 
 }  // namespace drover::hub

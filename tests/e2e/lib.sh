@@ -9,6 +9,9 @@ set -euo pipefail
 : "${DROVER_SOURCE:?set DROVER_SOURCE to the source root}"
 HUB_BIN="$DROVER_BUILD/hub/drover-hub"
 AGENT_BIN="$DROVER_BUILD/agent/drover-agent"
+# Tests restart hubs on purpose: reconnect within a fraction of a second
+# instead of the production defaults (10s base, 5m cap). A test may set its own.
+AGENT_LINK_FLAGS=${AGENT_LINK_FLAGS---backoff-base 200ms --backoff-cap 2s}
 CTL_BIN="$DROVER_BUILD/tools/droverctl/droverctl"
 
 T=$(mktemp -d /tmp/drover-e2e.XXXXXX)
@@ -88,7 +91,7 @@ new_token() { ctl token create "$@" 2>/dev/null; }
 start_agent() {
     local name=$1 labels=$2; shift 2
     "$AGENT_BIN" --hub "$HUB_WSS" --ca "$T/hub/tls/ca.pem" --token "${REG:?}" --data-dir "$T/$name" \
-        --labels "$labels" --apply "dir:$T/$name/out" --name "$name" "$@" >> "$T/$name.log" 2>&1 &
+        --labels "$labels" --apply "dir:$T/$name/out" --name "$name" $AGENT_LINK_FLAGS "$@" >> "$T/$name.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
     eval "PID_${name//-/_}=$pid"
@@ -131,3 +134,107 @@ all_ready_at() {  # all_ready_at COMMIT: every targeted bundle on every agent Re
         '[.agents[].bundles[] | select(.state != "Ready" or .revision != $c or .out_of_sync)] | length == 0' >/dev/null
 }
 online_is() { [ "$(status_json | jq '[.agents[] | select(.online)] | length')" = "$1" ]; }
+
+# ---- Crashes, caches and stores (offline_test, crash_test) ----------------
+
+# sql DB QUERY: one query through the sqlite3 CLI, waiting up to 5 s for a
+# lock. Reading a live WAL database is safe: it never blocks the writer.
+sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$1" "$2"; }
+cache_db() { echo "$T/$1/cache.db"; }
+hub_db() { echo "$T/hub/hub.db"; }
+
+# assert_integrity DB: PRAGMA integrity_check says ok, else the test fails
+# with what it found.
+assert_integrity() {
+    local out
+    out=$(sql "$1" 'PRAGMA integrity_check' 2>&1) || fail "cannot check $1: $out"
+    [ "$out" = ok ] || fail "$1 fails PRAGMA integrity_check: $out"
+}
+
+# kill9_agent NAME / kill9_hub: SIGKILL, as a power cut or the OOM killer
+# would; nothing gets to flush or close.
+kill9_agent() {
+    local var="PID_${1//-/_}"
+    kill -9 "${!var}" 2>/dev/null || true
+    wait "${!var}" 2>/dev/null || true
+}
+kill9_hub() {
+    kill -9 "$HUB_PID" 2>/dev/null || true
+    wait "$HUB_PID" 2>/dev/null || true
+}
+
+# count_above FILE PATTERN N: FILE has more than N lines matching PATTERN (grep -E).
+count_above() { [ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -gt "$3" ]; }
+
+# restart_hub_ready [args...]: restart_hub, then wait for this run's own
+# "listening on" line (restart_hub alone is satisfied by the previous run's).
+restart_hub_ready() {
+    local before
+    before=$(grep -c "listening on" "$T/hub.log" 2>/dev/null || true)
+    restart_hub "$@"
+    wait_for "the restarted hub listening" 10 count_above "$T/hub.log" "listening on" "$before"
+}
+
+# agent_ready_at NAME N COMMIT: the agent runs exactly N bundles, all Ready
+# at COMMIT (all_ready_at alone also holds before any bundle is reported).
+agent_ready_at() {
+    status_json | jq -e --arg n "$1" --argjson k "$2" --arg c "$3" '[.agents[] | select(.name == $n) | .bundles[]]
+        | length == $k and all(.state == "Ready" and .revision == $c and (.out_of_sync | not))' >/dev/null
+}
+
+# The agent's side of the status protocol, read from its cache.
+agent_id_of() { sql "$(cache_db "$1")" 'SELECT agent_id FROM identity'; }
+outbox_count() { sql "$(cache_db "$1")" 'SELECT count(*) FROM outbox'; }
+outbox_empty() { [ "$(outbox_count "$1")" = 0 ]; }
+# The last status seq the agent issued (never reused, even after acks).
+issued_seq() { sql "$(cache_db "$1")" "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)"; }
+
+# assert_status_log_complete NAME: every status the agent issued reached the
+# hub's store: its status_log holds seqs 1..N with no gap (the hub keeps the
+# latest kStatusLogPerAgent = 1000; tests stay below that), N is the last seq
+# the agent issued, and agents.acked_seq is N. Call it once the agent's
+# outbox has drained.
+assert_status_log_complete() {
+    local name=$1 id n lo hi issued acked missing
+    id=$(agent_id_of "$name")
+    [[ "$id" =~ ^[A-Za-z0-9_-]+$ ]] || fail "$name: no usable agent id in its cache: '$id'"
+    IFS='|' read -r n lo hi <<<"$(sql "$(hub_db)" \
+        "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM status_log WHERE agent_id = '$id'")"
+    issued=$(issued_seq "$name")
+    acked=$(sql "$(hub_db)" "SELECT acked_seq FROM agents WHERE id = '$id'")
+    [ "$n" -gt 0 ] || fail "$name: the hub's status_log holds nothing for $id"
+    if [ "$n" != $((hi - lo + 1)) ] || { [ "$hi" -le 1000 ] && [ "$lo" != 1 ]; }; then
+        missing=$(sql "$(hub_db)" "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < $hi)
+            SELECT group_concat(x, ',') FROM s WHERE x >= max(1, $hi - 999)
+              AND x NOT IN (SELECT seq FROM status_log WHERE agent_id = '$id')")
+        fail "$name: the hub's status_log has gaps: seqs $lo..$hi, $n stored, missing: $missing"
+    fi
+    [ "$hi" = "$issued" ] || fail "$name: the agent issued seqs up to $issued, the hub's status_log ends at $hi"
+    [ "$acked" = "$issued" ] || fail "$name: agents.acked_seq is $acked, the agent issued up to $issued"
+}
+
+# start_chaosproxy UPSTREAM_PORT [flags...]: tools/chaosproxy in front of the
+# hub; sets PROXY_PORT (where agents dial) and PROXY_CONTROL (its control port).
+start_chaosproxy() {
+    local upstream=$1; shift
+    local bin="$DROVER_BUILD/tools/chaosproxy/chaosproxy"
+    [ -x "$bin" ] || fail "chaosproxy is not built ($bin)"
+    "$bin" --listen 127.0.0.1:0 --upstream "127.0.0.1:$upstream" --control 127.0.0.1:0 "$@" \
+        > "$T/chaosproxy.out" 2>> "$T/chaosproxy.log" &
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    wait_for "chaosproxy ready" 10 grep -q "control on" "$T/chaosproxy.out"
+    PROXY_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/chaosproxy.out")
+    PROXY_CONTROL=$(sed -n 's/^control on .*:\([0-9]*\)$/\1/p' "$T/chaosproxy.out")
+}
+
+# proxy_cmd COMMAND...: one control command; prints the proxy's answer and
+# fails the test unless it starts with "ok".
+proxy_cmd() {
+    local reply fd
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PROXY_CONTROL" || fail "cannot reach the chaosproxy control port"
+    echo "$*" >&"$fd"
+    read -r -t 5 reply <&"$fd" || reply="(no answer)"
+    exec {fd}>&-
+    case "$reply" in ok*) echo "$reply" ;; *) fail "chaosproxy '$*': $reply" ;; esac
+}

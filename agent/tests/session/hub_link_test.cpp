@@ -63,6 +63,7 @@ struct HubScript {
 struct RunningLink {
     TempDir dir;
     std::unique_ptr<cache::Cache> cache;
+    std::unique_ptr<session::LinkLoop> loop;
     std::unique_ptr<session::HubLink> link;
     std::atomic<int> wakes{0};
     std::thread thread;
@@ -78,18 +79,21 @@ struct RunningLink {
         config.hub_url = url;
         session::LinkOptions options;
         options.url = *session::parse_hub_url(url);
-        options.ca_file = ca;
+        auto made = session::LinkLoop::create({.tls = options.url.tls, .ca_file = ca, .max_links = 1});
+        REQUIRE(made);
+        loop = std::move(*made);
         options.backoff_base = std::chrono::milliseconds(10);
         options.backoff_cap = std::chrono::milliseconds(50);
         options.welcome_timeout = welcome_timeout;
-        auto l = session::HubLink::create(*cache, config, options, [this] { ++wakes; });
+        auto l = session::HubLink::create(*loop, *cache, config, options, [this] { ++wakes; });
         REQUIRE(l);
         link = std::move(*l);
-        thread = std::thread([this] { link->run(); });
+        thread = std::thread([this] { loop->run(); });
     }
     ~RunningLink() {
-        link->stop();
+        loop->stop();
         thread.join();
+        link.reset();
     }
 
     // A second connection for the test thread (the first belongs to the link).
