@@ -98,11 +98,28 @@ void LinkLoop::poke(HubLink* link) {
     lws_cancel_service(context_);
 }
 
+void LinkLoop::post(std::function<void()> fn) {
+    {
+        std::lock_guard lock(poke_mutex_);
+        posted_.push_back(std::move(fn));
+    }
+    lws_cancel_service(context_);
+}
+
 void LinkLoop::drain_pokes() {
     std::vector<HubLink*> work;
+    std::vector<std::function<void()>> posted;
     {
         std::lock_guard lock(poke_mutex_);
         work.swap(poked_);
+        posted.swap(posted_);
+    }
+    for (auto& fn : posted) {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            log::error("posted work failed: ", e.what());
+        }
     }
     for (HubLink* link : work) {
         try {

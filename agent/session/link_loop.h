@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,9 @@ public:
     void remove(HubLink* link);
     // Any thread: the link has work (statuses to send); serve it soon.
     void poke(HubLink* link);
+    // Any thread: run fn on the loop thread soon (fleetsim runs its
+    // reconcilers there).
+    void post(std::function<void()> fn);
     // Loop thread: a link's deadline moved earlier; make sure a tick comes.
     void deadline_changed(int64_t deadline_ms);
 
@@ -81,6 +85,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::mutex poke_mutex_;
     std::vector<HubLink*> poked_;
+    std::vector<std::function<void()>> posted_;
 };
 
 }  // namespace drover::session
