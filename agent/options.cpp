@@ -249,7 +249,7 @@ Usage:
   drover-agent --hub wss://HUB:8443 --ca CA.pem --token TOKEN --data-dir DIR
                --apply dir:PATH [--labels k=v,...] [--name NAME]
                [--drift-interval 30s] [--log-level info] [--insecure]
-               [--backoff-base 10s] [--backoff-cap 5m] [--heartbeat 60s]
+               [--backoff-base 5s] [--backoff-cap 5m] [--heartbeat 60s]
                [--idle-timeout 150s]
   drover-agent --config FILE [flags that override the file]
   drover-agent --help | --version
@@ -269,7 +269,7 @@ Options:
   --drift-interval D    how often live objects are compared with what was applied
                         (default 30s; units ms, s, m, h)
   --backoff-base D      reconnects wait a random time in [0, base * 2^n], capped
-  --backoff-cap D       at cap (full jitter; defaults 10s and 5m, sized so a
+  --backoff-cap D       at cap (full jitter; defaults 5s and 5m, sized so a
                         restarted hub with 10,000 agents is not stampeded)
   --heartbeat D         ping the hub when the link was quiet this long (default
                         60s; the hub may ask for shorter)

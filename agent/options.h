@@ -24,7 +24,7 @@ struct AgentOptions {
     std::string name;       // defaults to the host name
     std::chrono::milliseconds drift_interval{30'000};
     // The link: see agent/session/hub_link.h for why these defaults.
-    std::chrono::milliseconds backoff_base{10'000};
+    std::chrono::milliseconds backoff_base{5'000};
     std::chrono::milliseconds backoff_cap{300'000};
     std::chrono::milliseconds heartbeat{60'000};
     std::chrono::milliseconds idle_timeout{150'000};

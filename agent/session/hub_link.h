@@ -42,10 +42,11 @@ constexpr const char* kSubprotocol = "drover.v1";
 struct LinkOptions {
     HubUrl url;
     // Defaults suit a hub with 10,000 agents: a restart that drops them all
-    // spreads their first reconnect over 10 s (about 1,000 TLS handshakes a
-    // second, what one hub core sustains), and a hub that stays away is
+    // spreads their first reconnect over 5 s, and those that find the hub
+    // not yet back retry within 10 s, so all are back within about 15 s
+    // (docs/benchmarks.md has the measured storm). A hub that stays away is
     // asked at most every 5 minutes per agent.
-    std::chrono::milliseconds backoff_base{10'000};
+    std::chrono::milliseconds backoff_base{5'000};
     std::chrono::milliseconds backoff_cap{300'000};
     Backoff::Random random;  // default: a system-seeded generator
     // A hub that accepts the websocket but does not answer Hello within this

@@ -79,7 +79,7 @@ TEST_CASE("bad command lines are refused with one line naming the problem") {
 TEST_CASE("link timing: backoff and heartbeat default for a large fleet and can be tuned") {
     auto d = parse(kMinimal);
     REQUIRE(d);
-    CHECK(d->options.backoff_base == std::chrono::seconds(10));
+    CHECK(d->options.backoff_base == std::chrono::seconds(5));
     CHECK(d->options.backoff_cap == std::chrono::minutes(5));
     CHECK(d->options.heartbeat == std::chrono::seconds(60));
     CHECK(d->options.idle_timeout == std::chrono::seconds(150));

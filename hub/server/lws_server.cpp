@@ -1,6 +1,7 @@
 #include "hub/server/lws_server.h"
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include <cstring>
 #include <deque>
@@ -251,6 +252,12 @@ int send_headers(lws* wsi, HttpExchange& ex) {
 int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
     auto* slot = static_cast<HttpSlot*>(user);
     switch (reason) {
+        case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+            // No TLS 1.3 session tickets: the agents' lws 4.1 cannot resume
+            // with them, so each would be ~500 bytes and some server memory
+            // per handshake for nothing (reconnects cost bytes on metered links).
+            SSL_CTX_set_num_tickets(static_cast<SSL_CTX*>(user), 0);
+            return 0;
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             server_of(wsi).drain_posted();
             return 0;
@@ -313,8 +320,9 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
 
 const lws_protocols kProtocols[] = {
     {"http", http_callback, sizeof(HttpSlot), 0, 0, nullptr, 0},
-    // rx_buffer_size 4096: per-connection memory is a budget (DESIGN.md).
-    {"drover.v1", agent_callback, sizeof(WsSlot), 4096, 0, nullptr, 0},
+    // rx_buffer_size 1024: per-connection memory is a budget, and agents
+    // send small frames (statuses, fetches); larger ones are reassembled.
+    {"drover.v1", agent_callback, sizeof(WsSlot), 1024, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 

@@ -10,7 +10,7 @@ set -euo pipefail
 HUB_BIN="$DROVER_BUILD/hub/drover-hub"
 AGENT_BIN="$DROVER_BUILD/agent/drover-agent"
 # Tests restart hubs on purpose: reconnect within a fraction of a second
-# instead of the production defaults (10s base, 5m cap). A test may set its own.
+# instead of the production defaults (5s base, 5m cap). A test may set its own.
 AGENT_LINK_FLAGS=${AGENT_LINK_FLAGS---backoff-base 200ms --backoff-cap 2s}
 CTL_BIN="$DROVER_BUILD/tools/droverctl/droverctl"
 

@@ -123,7 +123,7 @@ Options:
   --workers N             threads, each with one link loop (default 2)
   --ramp D                spread the agents' first connects over D (default 0)
   --backoff-base D, --backoff-cap D, --heartbeat D, --idle-timeout D,
-  --drift-interval D      as for drover-agent (defaults 10s, 5m, 60s, 150s, 30s)
+  --drift-interval D      as for drover-agent (defaults 5s, 5m, 60s, 150s, 30s)
   --progress D            print a progress line (JSON) every D; 0 turns it off
                           (default 1s)
   --report FILE           at exit, write one JSON object per agent: name, id,

@@ -23,7 +23,7 @@ struct Options {
     std::string data_dir;  // empty: caches in memory
     int workers = 2;
     std::chrono::milliseconds ramp{0};  // first connects spread over this
-    std::chrono::milliseconds backoff_base{10'000}, backoff_cap{300'000};
+    std::chrono::milliseconds backoff_base{5'000}, backoff_cap{300'000};
     std::chrono::milliseconds heartbeat{60'000}, idle_timeout{150'000};
     std::chrono::milliseconds drift_interval{30'000};
     std::chrono::milliseconds progress{1000};  // 0: no progress lines

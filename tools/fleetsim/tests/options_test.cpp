@@ -31,7 +31,7 @@ TEST_CASE("the documented command line parses, with defaults like drover-agent's
     CHECK(o.agents == 50);
     CHECK(o.labels == Labels{{"role", "sim"}, {"site", "lab"}});
     CHECK(o.duration == std::chrono::minutes(10));
-    CHECK(o.backoff_base == std::chrono::seconds(10));
+    CHECK(o.backoff_base == std::chrono::seconds(5));
     CHECK(o.heartbeat == std::chrono::seconds(60));
     CHECK(o.workers == 2);
     CHECK(o.data_dir.empty());
