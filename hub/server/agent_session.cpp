@@ -38,7 +38,7 @@ void AgentSession::on_closed() {
     // A session replaced by a newer one of the same agent must not mark the
     // agent offline under its successor.
     if (fleet_.online(agent_id_)) return;
-    fleet_.store().agent_disconnected(agent_id_, fleet_.now_ms());
+    fleet_.queue_presence({.agent_id = agent_id_, .online = false, .time_ms = fleet_.now_ms()});
     log::info("agent ", name_, " went offline");
 }
 
@@ -50,6 +50,13 @@ void AgentSession::on_frame(std::string_view frame) {
         if (env->msg_case() != v1::Envelope::kHello)
             return end(cat("expected hello as the first message, got ", wire::message_name(*env)));
         return handle_hello(env->hello());
+    }
+    bool holdable = env->msg_case() == v1::Envelope::kFetch || env->msg_case() == v1::Envelope::kStatus;
+    if (holdable && waiting_for_deployment()) {
+        if (held_.size() >= limits_.max_held_frames)
+            return end("the hub is still loading its deployed revision; reconnect later");
+        held_.push_back(std::move(*env));
+        return;
     }
     switch (env->msg_case()) {
         case v1::Envelope::kFetch: return handle_fetch(env->fetch());
@@ -97,18 +104,18 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
             return end("unknown or revoked agent credential");
         agent = *known;
     } else if (!hello.registration_token().empty()) {
-        auto token = store.consume_token(sha256_hex(hello.registration_token()), now);
-        if (!token) return end(token.error().message);
         issued_credential = random_token("drv_agt_", 32);
-        agent = store.register_agent(hello.name(), sha256_hex(issued_credential), token->labels, now);
-        store.add_event("registered", cat("agent ", agent.name, " registered with token ", token->id), now);
-        log::info("agent ", agent.name, " (", agent.id, ") registered with token ", token->id);
+        auto r = store.register_with_token(sha256_hex(hello.registration_token()), hello.name(),
+                                           sha256_hex(issued_credential), now);
+        if (!r) return end(r.error().message);
+        agent = r->agent;
+        log::info("agent ", agent.name, " (", agent.id, ") registered with token ", r->token.id);
     } else {
         return end("hello carries neither an agent credential nor a registration token");
     }
     Labels reported(hello.labels().begin(), hello.labels().end());
     std::map<std::string, std::string> facts(hello.facts().begin(), hello.facts().end());
-    store.agent_connected(agent.id, reported, facts, hello.version(), now);
+    fleet_.queue_presence({agent.id, true, reported, std::move(facts), hello.version(), now});
     agent.reported_labels = reported;
 
     agent_id_ = agent.id;
@@ -159,9 +166,23 @@ std::optional<v1::Envelope> AgentSession::desired_update() {
     return env;
 }
 
+bool AgentSession::waiting_for_deployment() const { return !fleet_.deployment() && fleet_.deployment_pending(); }
+
 void AgentSession::refresh() {
     if (phase_ != Phase::active) return;
     if (auto update = desired_update()) send(*update);
+    replay_held();
+}
+
+void AgentSession::replay_held() {
+    if (held_.empty() || waiting_for_deployment()) return;
+    std::vector<v1::Envelope> held;
+    held.swap(held_);
+    for (auto& env : held) {
+        if (phase_ != Phase::active) return;
+        if (env.has_fetch()) handle_fetch(env.fetch());
+        else handle_status(env.status());
+    }
 }
 
 void AgentSession::labels_changed() {

@@ -26,6 +26,7 @@ struct SessionLimits {
     size_t max_fact_bytes = 256;
     size_t max_message_bytes = 4096;  // status messages are truncated beyond
     size_t chunks_in_flight = 4;
+    size_t max_held_frames = 256;  // fetches and statuses held while the hub starts
     uint64_t heartbeat_ms = 60'000;  // asked of agents in Welcome
 };
 
@@ -43,7 +44,7 @@ public:
     void refresh();
     // Reload the agent's labels from the store, then refresh.
     void labels_changed();
-    // The hub stored this agent's statuses up to seq (Fleet::flush_statuses).
+    // The hub stored this agent's statuses up to seq (Fleet::flush_queued).
     void acknowledge(uint64_t seq);
     // Close with a reason (used by the fleet when a newer session replaces this one).
     void end(const std::string& reason);
@@ -78,6 +79,13 @@ private:
     std::set<std::string> entitled_;    // digests this agent may fetch
     std::set<std::string> reported_;    // bundles it may report status for
     std::optional<Transfer> transfer_;
+    // While a restarted hub has not loaded its deployed revision it cannot
+    // tell which digests an agent may fetch or which bundles it may report:
+    // fetches and statuses wait here (bounded) and are handled once it has,
+    // so none is ignored or dropped.
+    bool waiting_for_deployment() const;
+    void replay_held();
+    std::vector<v1::Envelope> held_;
 };
 
 }  // namespace drover::hub

@@ -39,14 +39,16 @@ void Fleet::queue_statuses(const std::string& agent_id, std::vector<StatusRecord
     batch.up_to_seq = std::max(batch.up_to_seq, up_to_seq);
 }
 
-void Fleet::flush_statuses() {
-    if (queued_.empty()) return;
+void Fleet::flush_queued() {
+    if (queued_.empty() && presence_.empty()) return;
     std::vector<StatusBatch> batches;
     batches.swap(queued_);
     queued_index_.clear();
+    std::vector<PresenceUpdate> presence;
+    presence.swap(presence_);
     std::vector<uint64_t> acked;
     try {
-        acked = store_.record_statuses(batches);
+        acked = store_.record_batch(presence, batches);
     } catch (...) {
         // Nothing was stored: these agents resend after reconnecting.
         for (auto& b : batches)

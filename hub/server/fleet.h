@@ -48,12 +48,14 @@ public:
     void refresh(const std::string& agent_id);
 
     // Statuses wait here until the event loop has served every socket that
-    // was ready; flush_statuses() then stores them all in one transaction
+    // was ready; flush_queued() then stores them all in one transaction
     // (one fsync per burst, not per status) and acks each agent whose
     // session is still open. An agent whose session closed in between
     // learns its acked seq from the next Welcome.
     void queue_statuses(const std::string& agent_id, std::vector<StatusRecord> statuses, uint64_t up_to_seq);
-    void flush_statuses();
+    // An agent came or went; stored with the next flush, in order.
+    void queue_presence(PresenceUpdate update) { presence_.push_back(std::move(update)); }
+    void flush_queued();
     size_t queued_statuses() const { return queued_.size(); }
 
 private:
@@ -65,6 +67,7 @@ private:
     std::optional<Rejection> rejection_;
     std::map<std::string, AgentSession*> sessions_;
     std::vector<StatusBatch> queued_;
+    std::vector<PresenceUpdate> presence_;
     std::map<std::string, size_t> queued_index_;  // agent id -> position in queued_
 };
 

@@ -394,7 +394,7 @@ void LwsServer::run() {
         if (lws_service(context_, 0) < 0) break;
         // Every ready socket was served: store this pass's statuses at once.
         try {
-            fleet_.flush_statuses();
+            fleet_.flush_queued();
         } catch (const std::exception& e) {
             log::error("storing statuses failed: ", e.what());
         }

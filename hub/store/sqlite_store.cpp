@@ -123,6 +123,24 @@ void SqliteStore::add_token(const TokenRecord& t, const std::string& secret_hash
 Result<TokenRecord> SqliteStore::consume_token(const std::string& secret_hash, int64_t now_ms) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
+    auto t = consume_token_locked(secret_hash, now_ms);
+    if (t) tx.commit();
+    return t;
+}
+
+Result<Registration> SqliteStore::register_with_token(const std::string& secret_hash, const std::string& wanted_name,
+                                                      const std::string& credential_hash, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    auto token = consume_token_locked(secret_hash, now_ms);
+    if (!token) return std::unexpected(token.error());
+    Registration r{*token, register_agent_locked(wanted_name, credential_hash, token->labels, now_ms)};
+    add_event_locked("registered", cat("agent ", r.agent.name, " registered with token ", r.token.id), now_ms);
+    tx.commit();
+    return r;
+}
+
+Result<TokenRecord> SqliteStore::consume_token_locked(const std::string& secret_hash, int64_t now_ms) {
     auto s = db_.prepare(
         "SELECT id, labels, uses_left, expires_ms, created_ms, revoked FROM tokens WHERE secret_hash = ?");
     s.bind(1, secret_hash);
@@ -142,7 +160,6 @@ Result<TokenRecord> SqliteStore::consume_token(const std::string& secret_hash, i
         --*t.uses_left;
         db_.prepare("UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ?").bind(1, t.id).run();
     }
-    tx.commit();
     return t;
 }
 
@@ -150,6 +167,13 @@ AgentRecord SqliteStore::register_agent(const std::string& wanted_name, const st
                                         const Labels& token_labels, int64_t now_ms) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
+    auto a = register_agent_locked(wanted_name, credential_hash, token_labels, now_ms);
+    tx.commit();
+    return a;
+}
+
+AgentRecord SqliteStore::register_agent_locked(const std::string& wanted_name, const std::string& credential_hash,
+                                               const Labels& token_labels, int64_t now_ms) {
     auto taken = db_.prepare("SELECT 1 FROM agents WHERE name = ?");
     std::string name = wanted_name;
     for (int n = 2;; ++n) {
@@ -174,7 +198,6 @@ AgentRecord SqliteStore::register_agent(const std::string& wanted_name, const st
         .bind(5, now_ms)
         .bind(6, now_ms)
         .run();
-    tx.commit();
     return a;
 }
 
@@ -208,20 +231,11 @@ std::vector<AgentRecord> SqliteStore::agents() {
 void SqliteStore::agent_connected(const std::string& id, const Labels& reported,
                                   const std::map<std::string, std::string>& facts, const std::string& version,
                                   int64_t now_ms) {
-    std::lock_guard lock(mutex_);
-    db_.prepare(
-           "UPDATE agents SET reported_labels = ?, facts = ?, version = ?, last_seen_ms = ?, online = 1 WHERE id = ?")
-        .bind(1, labels_json(reported))
-        .bind(2, json(facts).dump())
-        .bind(3, version)
-        .bind(4, now_ms)
-        .bind(5, id)
-        .run();
+    record_batch({PresenceUpdate{id, true, reported, facts, version, now_ms}}, {});
 }
 
 void SqliteStore::agent_disconnected(const std::string& id, int64_t now_ms) {
-    std::lock_guard lock(mutex_);
-    db_.prepare("UPDATE agents SET online = 0, last_seen_ms = ? WHERE id = ?").bind(1, now_ms).bind(2, id).run();
+    record_batch({PresenceUpdate{.agent_id = id, .online = false, .time_ms = now_ms}}, {});
 }
 
 void SqliteStore::all_agents_offline(int64_t) {
@@ -252,13 +266,28 @@ SqliteStore::SqliteStore(sql::Db db)
       log_status_(db_.prepare(
           "INSERT OR IGNORE INTO status_log (agent_id, seq, bundle, digest, revision, state, message, time_ms) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")),
-      prune_log_(db_.prepare("DELETE FROM status_log WHERE agent_id = ? AND seq <= ?")) {}
+      prune_log_(db_.prepare("DELETE FROM status_log WHERE agent_id = ? AND seq <= ?")),
+      connected_(db_.prepare("UPDATE agents SET reported_labels = ?, facts = ?, version = ?, last_seen_ms = ?, "
+                             "online = 1 WHERE id = ?")),
+      disconnected_(db_.prepare("UPDATE agents SET online = 0, last_seen_ms = ? WHERE id = ?")) {}
 
-std::vector<uint64_t> SqliteStore::record_statuses(const std::vector<StatusBatch>& batches) {
+std::vector<uint64_t> SqliteStore::record_batch(const std::vector<PresenceUpdate>& presence,
+                                                const std::vector<StatusBatch>& batches) {
     std::lock_guard lock(mutex_);
     std::vector<uint64_t> result;
     result.reserve(batches.size());
     sql::Transaction tx(db_);
+    for (auto& p : presence) {
+        if (p.online)
+            connected_.bind(1, labels_json(p.reported))
+                .bind(2, json(p.facts).dump())
+                .bind(3, p.version)
+                .bind(4, p.time_ms)
+                .bind(5, p.agent_id)
+                .run();
+        else
+            disconnected_.bind(1, p.time_ms).bind(2, p.agent_id).run();
+    }
     for (auto& batch : batches) {
         acked_seq_.bind(1, batch.agent_id);
         if (!acked_seq_.step()) {
@@ -360,6 +389,10 @@ std::vector<std::string> SqliteStore::status_bundles(const std::string& agent_id
 
 void SqliteStore::add_event(const std::string& kind, const std::string& message, int64_t now_ms) {
     std::lock_guard lock(mutex_);
+    add_event_locked(kind, message, now_ms);
+}
+
+void SqliteStore::add_event_locked(const std::string& kind, const std::string& message, int64_t now_ms) {
     db_.prepare("INSERT INTO events (time_ms, kind, message) VALUES (?, ?, ?)")
         .bind(1, now_ms)
         .bind(2, kind)

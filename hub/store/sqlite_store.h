@@ -16,6 +16,8 @@ public:
 
     void add_token(const TokenRecord& token, const std::string& secret_hash) override;
     Result<TokenRecord> consume_token(const std::string& secret_hash, int64_t now_ms) override;
+    Result<Registration> register_with_token(const std::string& secret_hash, const std::string& wanted_name,
+                                             const std::string& credential_hash, int64_t now_ms) override;
     AgentRecord register_agent(const std::string& wanted_name, const std::string& credential_hash,
                                const Labels& token_labels, int64_t now_ms) override;
     std::optional<AgentRecord> agent(const std::string& id) override;
@@ -28,8 +30,8 @@ public:
     void all_agents_offline(int64_t now_ms) override;
     void set_operator_labels(const std::string& id,
                              const std::map<std::string, std::optional<std::string>>& labels) override;
-    using Store::record_statuses;
-    std::vector<uint64_t> record_statuses(const std::vector<StatusBatch>& batches) override;
+    std::vector<uint64_t> record_batch(const std::vector<PresenceUpdate>& presence,
+                                       const std::vector<StatusBatch>& batches) override;
     std::vector<StatusRecord> statuses() override;
     std::vector<StatusRecord> status_log(const std::string& agent_id) override;
     std::vector<std::string> status_bundles(const std::string& agent_id) override;
@@ -41,11 +43,17 @@ public:
 private:
     explicit SqliteStore(sql::Db db);
     std::optional<AgentRecord> agent_where(const char* column, const std::string& value);
+    // The parts of the public methods, for a caller holding mutex_ inside a transaction.
+    Result<TokenRecord> consume_token_locked(const std::string& secret_hash, int64_t now_ms);
+    AgentRecord register_agent_locked(const std::string& wanted_name, const std::string& credential_hash,
+                                      const Labels& token_labels, int64_t now_ms);
+    void add_event_locked(const std::string& kind, const std::string& message, int64_t now_ms);
 
     std::mutex mutex_;
     sql::Db db_;
     // The status path runs for every burst of every agent: prepared once.
-    sql::Stmt acked_seq_, set_acked_seq_, upsert_status_, remove_status_, log_status_, prune_log_;
+    sql::Stmt acked_seq_, set_acked_seq_, upsert_status_, remove_status_, log_status_, prune_log_, connected_,
+        disconnected_;
 };
 
 }  // namespace drover::hub

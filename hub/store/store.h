@@ -66,6 +66,24 @@ struct StatusBatch {
     uint64_t up_to_seq = 0;
 };
 
+// An agent came or went. Recorded with the next batch of statuses (one
+// transaction per event-loop pass), so a reconnect storm of thousands of
+// agents costs a few fsyncs, not one each.
+struct PresenceUpdate {
+    std::string agent_id;
+    bool online = false;
+    // When online: what the agent said in Hello.
+    Labels reported;
+    std::map<std::string, std::string> facts;
+    std::string version;
+    int64_t time_ms = 0;
+};
+
+struct Registration {
+    TokenRecord token;
+    AgentRecord agent;
+};
+
 // The status history keeps this many of an agent's latest status events;
 // older ones are pruned as new ones arrive.
 constexpr int64_t kStatusLogPerAgent = 1000;
@@ -86,6 +104,10 @@ public:
     // one use of the token whose secret hashes to secret_hash.
     virtual Result<TokenRecord> consume_token(const std::string& secret_hash, int64_t now_ms) = 0;
 
+    // consume_token + register_agent + a "registered" event, in one
+    // transaction: first contact costs one fsync.
+    virtual Result<Registration> register_with_token(const std::string& secret_hash, const std::string& wanted_name,
+                                                     const std::string& credential_hash, int64_t now_ms) = 0;
     // Create an agent with a fresh id. A name already held by another agent
     // is never taken over: the new agent gets the first free "name-2",
     // "name-3", ... and the returned record says which.
@@ -110,7 +132,10 @@ public:
     // too). Removed deletes the agent x bundle row. All batches are one
     // transaction: a burst from many agents costs one fsync. Returns the new
     // acked seq per batch, in order (0 for an unknown agent).
-    virtual std::vector<uint64_t> record_statuses(const std::vector<StatusBatch>& batches) = 0;
+    // Presence updates are applied first, in order.
+    virtual std::vector<uint64_t> record_batch(const std::vector<PresenceUpdate>& presence,
+                                               const std::vector<StatusBatch>& batches) = 0;
+    std::vector<uint64_t> record_statuses(const std::vector<StatusBatch>& batches) { return record_batch({}, batches); }
     uint64_t record_statuses(const std::string& agent_id, const std::vector<StatusRecord>& statuses,
                              uint64_t up_to_seq) {
         return record_statuses(std::vector<StatusBatch>{{agent_id, statuses, up_to_seq}}).front();

@@ -172,7 +172,7 @@ TEST_CASE("statuses are stored before they are acked, and a resend is acked with
         st->set_state(state);
         s.on_frame(frame_of(env));
         CHECK(t.take().empty());  // nothing is acked before it is stored
-        hub.fleet->flush_statuses();
+        hub.fleet->flush_queued();
         return t.take().at(0).ack().up_to_seq();
     };
     CHECK(status(1, v1::APPLYING) == 1);
@@ -227,6 +227,44 @@ TEST_CASE("a label change pushes a new desired state to the online agent") {
     CHECK(t.take().empty());
 }
 
+TEST_CASE("a restarted hub holds fetches and statuses until its revision is loaded, then answers them all") {
+    Hub hub;
+    // A restart: the deployed revision is known but not rendered yet.
+    auto web = build_deployment("1111111111111111111111111111111111111111", kFleetFiles, hub.key);
+    REQUIRE(web);
+    std::string digest = (*web)->content_by_digest.begin()->first;
+    hub.fleet = std::make_unique<Fleet>(*hub.store, hub.key.public_pem(), [&hub] { return hub.now; });
+    hub.fleet->set_deployment_pending(true);
+
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto r = register_agent(hub, t, s, {{"role", "gw"}});
+    v1::Envelope fetch;
+    fetch.mutable_fetch()->set_digest(digest);
+    s.on_frame(frame_of(fetch));
+    v1::Envelope status;
+    status.mutable_status()->set_seq(1);
+    status.mutable_status()->set_bundle("web");
+    status.mutable_status()->set_state(v1::READY);
+    s.on_frame(frame_of(status));
+    hub.fleet->flush_queued();
+    CHECK(t.take().empty());  // neither ignored nor acked: held
+    CHECK(hub.store->statuses().empty());
+
+    hub.fleet->deploy(*web);
+    hub.fleet->flush_queued();
+    auto out = t.take();
+    bool chunk = false, ack = false;
+    for (auto& f : out) {
+        chunk |= f.has_chunk() && f.chunk().digest() == digest;
+        ack |= f.has_ack() && f.ack().up_to_seq() == 1;
+    }
+    CHECK(chunk);
+    CHECK(ack);
+    REQUIRE(hub.store->statuses().size() == 1);
+    CHECK(hub.store->status_log(r.id).size() == 1);
+}
+
 TEST_CASE("a newer session of the same agent replaces the older one without marking it offline") {
     Hub hub;
     MemoryTransport t1, t2;
@@ -237,6 +275,7 @@ TEST_CASE("a newer session of the same agent replaces the older one without mark
     CHECK(t1.take().at(0).close().reason() == "replaced by a newer session of the same agent");
     s1->on_closed();
     s1.reset();
+    hub.fleet->flush_queued();
     CHECK(hub.fleet->online(r.id));
     CHECK(hub.store->agent(r.id)->online);
 }
@@ -266,7 +305,7 @@ TEST_CASE("statuses for bundles the hub never sent are acknowledged but not stor
     st->set_bundle("invented");
     st->set_state(v1::READY);
     s.on_frame(frame_of(env));
-    hub.fleet->flush_statuses();
+    hub.fleet->flush_queued();
     CHECK(t.take().at(0).ack().up_to_seq() == 1);
     CHECK(hub.store->statuses().empty());
     CHECK(hub.store->agent(r.id)->acked_seq == 1);
@@ -297,7 +336,7 @@ TEST_CASE("a long status message is cut on a character boundary") {
     st->set_state(v1::FAILED);
     st->set_message(std::string(4095, 'x') + "\xc3\xa9");
     s.on_frame(frame_of(env));
-    hub.fleet->flush_statuses();
+    hub.fleet->flush_queued();
     auto stored = hub.store->statuses().at(0).message;
     CHECK(stored == std::string(4095, 'x'));
 }

@@ -68,7 +68,7 @@ TEST_CASE("status counts Ready, Pending and OutOfSync per bundle and shows a ref
     st->set_revision(desired.revision());
     st->set_state(v1::READY);
     s1.on_frame(wire::encode(env));
-    api.hub.fleet->flush_statuses();
+    api.hub.fleet->flush_queued();
 
     auto j = api.ok("GET", "/api/v1/status");
     auto& web = j["bundles"][0];
@@ -95,6 +95,7 @@ TEST_CASE("label changes set and remove labels, refuse bad ones, and 404 unknown
     MemoryTransport t;
     AgentSession s(*api.hub.fleet, t);
     s.on_frame(hello_frame("gw1", {{"role", "gw"}, {"zone", "a"}}, api.hub.token()));
+    api.hub.fleet->flush_queued();  // the event loop does this after each pass
     auto j = api.ok("PATCH", "/api/v1/agents/gw1/labels", R"({"set":{"size":"small"},"remove":["zone"]})");
     CHECK(j["labels"] == json({{"role", "gw"}, {"size", "small"}}));
     CHECK(api.call("PATCH", "/api/v1/agents/gw1/labels", R"({"set":{"size":"no good"}})").status == 400);

@@ -148,6 +148,36 @@ TEST_CASE("one burst from several agents is stored in one call and acked per age
     CHECK(t.store->statuses().size() == 2);
 }
 
+TEST_CASE("registration with a token is one step: token used, agent created, event recorded, or nothing") {
+    TempStore t;
+    t.store->add_token({.id = "tok_1", .labels = {{"site", "lab"}}, .uses_left = 1, .created_ms = 1}, "h1");
+    auto r = t.store->register_with_token("h1", "edge", "cred", 5);
+    REQUIRE(r);
+    CHECK(r->agent.name == "edge");
+    CHECK(r->agent.token_labels.at("site") == "lab");
+    CHECK(r->token.uses_left == 0);
+    CHECK(t.store->events(10).at(0).kind == "registered");
+    auto again = t.store->register_with_token("h1", "edge", "cred2", 6);
+    REQUIRE_FALSE(again);
+    CHECK(again.error().message == "registration token tok_1 is used up");
+    CHECK(t.store->agents().size() == 1);
+}
+
+TEST_CASE("presence updates are applied in order with a status batch") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "c", {}, 1);
+    t.store->record_batch({{a.id, true, {{"role", "gw"}}, {{"arch", "arm64"}}, "1.0", 10},
+                           {.agent_id = a.id, .online = false, .time_ms = 20},
+                           {a.id, true, {{"role", "gw"}}, {}, "1.1", 30}},
+                          {{a.id, {status(1, "web", "Ready")}, 1}});
+    auto stored = t.store->agent(a.id);
+    CHECK(stored->online);
+    CHECK(stored->version == "1.1");
+    CHECK(stored->last_seen_ms == 30);
+    CHECK(stored->reported_labels.at("role") == "gw");
+    CHECK(stored->acked_seq == 1);
+}
+
 TEST_CASE("settings and events persist") {
     TempStore t;
     t.store->set_setting("deployed_commit", "abc");
