@@ -1,11 +1,14 @@
 #include "agent/apply/dir_applier.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
+#include <vector>
 
 #include "common/fs.h"
 #include "common/text.h"
@@ -39,6 +42,38 @@ Result<void> remove_file(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         return fail(cat("cannot remove ", path, ": ", std::strerror(errno)));
     return {};
+}
+
+// write_file_atomic writes FILE through "FILE.tmp-<hex>" and renames it. A
+// temporary whose writer was killed before the rename stays behind; it is
+// removed here for the object files named in `files`, and nothing else is
+// touched (files other software put in the directory stay).
+Result<void> remove_interrupted_writes(const std::string& dir, const std::set<std::string>& files) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (!d) {
+        if (errno == ENOENT) return {};
+        return fail(cat("cannot list ", dir, ": ", std::strerror(errno)));
+    }
+    std::vector<std::string> stale;
+    while (auto* entry = ::readdir(d.get())) {
+        std::string_view name = entry->d_name;
+        size_t at = name.rfind(".tmp-");
+        if (at == std::string_view::npos || at + 5 == name.size()) continue;
+        std::string_view suffix = name.substr(at + 5);
+        if (suffix.find_first_not_of("0123456789abcdef") != std::string_view::npos) continue;
+        if (files.count(std::string(name.substr(0, at)))) stale.emplace_back(name);
+    }
+    d.reset();
+    for (auto& name : stale)
+        if (auto removed = remove_file(cat(dir, "/", name)); !removed) return removed;
+    return {};
+}
+
+std::set<std::string> file_names(const Inventory& inventory) {
+    std::set<std::string> out;
+    for (auto& key : inventory)
+        if (auto file = DirApplier::file_name(key)) out.insert(*file);
+    return out;
 }
 
 }  // namespace
@@ -106,6 +141,12 @@ ApplyResult DirApplier::apply(std::string_view bundle, const std::vector<nlohman
         result.error = made.error().message;
         return result;
     }
+    std::set<std::string> known = file_names(previous);
+    for (auto& [file, key] : by_file) known.insert(file);
+    if (auto cleaned = remove_interrupted_writes(*dir, known); !cleaned) {
+        result.error = cleaned.error().message;
+        return result;
+    }
     for (size_t i = 0; i < objects.size(); ++i) {
         std::string path = cat(*dir, "/", *file_name(keys[i]));
         std::string content = render_object_file(objects[i]);
@@ -135,6 +176,7 @@ Result<void> DirApplier::prune(std::string_view bundle, const Inventory& invento
         if (!file) continue;  // never written, so nothing to remove
         if (auto removed = remove_file(cat(*dir, "/", *file)); !removed) return removed;
     }
+    if (auto cleaned = remove_interrupted_writes(*dir, file_names(inventory)); !cleaned) return cleaned;
     // Only an empty directory goes: files someone else put there stay.
     if (::rmdir(dir->c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
         return fail(cat("cannot remove ", *dir, ": ", std::strerror(errno)));

@@ -8,7 +8,8 @@
 // becomes "_xx" (hex). A hostile bundle or object name therefore can never
 // leave PATH/<bundle>/, and distinct (kind, namespace, name) triples never
 // share a file. Files are replaced atomically (write_file_atomic); an
-// unchanged file is not rewritten.
+// unchanged file is not rewritten. The temporary file of a write that was
+// killed before its rename is removed by the bundle's next apply or prune.
 #include <string>
 
 #include "agent/apply/applier.h"

@@ -90,9 +90,19 @@ Cache::Cache(sql::Db db) : db_(std::move(db)) {
 Result<std::unique_ptr<Cache>> Cache::open(const std::string& path, sql::Durability durability) {
     // The cache holds the agent's credential: owner-only from the start
     // (SQLite gives its -wal and -shm files the database file's mode).
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(cat("cannot open cache ", path, ": ", std::strerror(errno)));
-    ::close(fd);
+    // Only a file this call creates is opened here: closing any descriptor
+    // of a file drops every POSIX lock the process holds on it, so closing
+    // one of an open cache would drop the shared lock SQLite keeps on a WAL
+    // database, and another process opening the file (sqlite3, a backup)
+    // would then delete the WAL under the agent and take its later writes
+    // with it. ":memory:" (tools/fleetsim) names no file.
+    if (path != ":memory:") {
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            ::close(fd);
+        else if (errno != EEXIST)
+            return fail(cat("cannot create cache ", path, ": ", std::strerror(errno)));
+    }
     auto db = sql::Db::open(path, durability);
     if (!db) return fail(db.error().message);
     try {

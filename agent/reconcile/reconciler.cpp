@@ -184,7 +184,9 @@ v1::State Reconciler::reconcile_bundle(const Candidate& c, const std::map<std::s
     apply::Inventory inventory = rec ? stored_inventory(*rec) : apply::Inventory{};
     bool same_digest = rec && rec->digest == d.digest;
 
-    if (same_digest && rec->state != v1::FAILED && rec->state != v1::STATE_UNSPECIFIED) {
+    // Applying: an attempt that never finished (the agent died in it).
+    if (same_digest && rec->state != v1::FAILED && rec->state != v1::APPLYING &&
+        rec->state != v1::STATE_UNSPECIFIED) {
         if (rec->revision != d.revision) {
             // Same spec rendered from a newer commit: nothing to apply.
             rec->revision = d.revision;
@@ -212,16 +214,32 @@ v1::State Reconciler::reconcile_bundle(const Candidate& c, const std::map<std::s
 }
 
 v1::State Reconciler::apply_bundle(const cache::Deployment& d, const Spec& spec, const apply::Inventory& previous) {
-    emit(d.bundle, d.digest, d.revision, v1::APPLYING, "", previous.size());
-    auto result = applier_.apply(d.bundle, spec.objects, previous);
     cache::AppliedRecord rec;
     rec.bundle = d.bundle;
     rec.digest = d.digest;
     rec.revision = d.revision;
+    rec.keep_resources = spec.policy.keep_resources;
+    {
+        // Write-ahead: before anything goes live the stored inventory names
+        // every object this attempt may create, and the record says
+        // Applying. An agent killed mid-apply (or losing power) therefore
+        // applies again on restart, and whatever it applies or prunes next
+        // passes this inventory as the previous one: nothing it created is
+        // left behind untracked.
+        std::vector<apply::ObjectKey> keys;
+        for (auto& object : spec.objects)
+            if (auto key = apply::object_key(object)) keys.push_back(*key);
+        rec.state = v1::APPLYING;
+        rec.inventory_json = apply::inventory_to_json(apply::merge(previous, apply::make_inventory(std::move(keys))));
+        sql::Transaction tx(cache_.db());
+        cache_.applied().put(rec);
+        emit(d.bundle, d.digest, d.revision, v1::APPLYING, "", previous.size());
+        tx.commit();
+    }
+    auto result = applier_.apply(d.bundle, spec.objects, previous);
     rec.state = result.error ? v1::FAILED : v1::READY;
     rec.message = result.error.value_or("");
     rec.inventory_json = apply::inventory_to_json(result.inventory);
-    rec.keep_resources = spec.policy.keep_resources;
     sql::Transaction tx(cache_.db());
     cache_.applied().put(rec);
     emit(d.bundle, d.digest, d.revision, rec.state, rec.message, result.inventory.size());

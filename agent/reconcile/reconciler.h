@@ -16,7 +16,10 @@
 //  3. Bundles are visited in dependsOn order, then by name. One whose
 //     applied digest differs from the desired one is applied once every
 //     bundle it depends on is Ready on this agent (WaitingForDependency
-//     until then): Applying, then Ready or Failed.
+//     until then): Applying, then Ready or Failed. The applied record is
+//     written first (state Applying, inventory = the previous one plus
+//     every object of the spec), so an attempt cut short by a crash is
+//     redone on restart and nothing it created is left untracked.
 //  4. On periodic passes (startup and every drift interval) applied bundles
 //     are compared with what is live: Modified, and re-applied when the
 //     spec's selfHeal says so. Failed bundles are retried on these passes.

@@ -106,6 +106,27 @@ TEST_CASE("prune keeps files it did not create, and so the directory") {
     CHECK(list_dir(dir / "web") == std::set<std::string>{"keep.me"});
 }
 
+TEST_CASE("temporary files of writes killed before their rename go with the next apply or prune") {
+    TempDir dir;
+    apply::DirApplier applier(dir.path());
+    auto first = applier.apply("web", {config_map("web", "a", "1"), config_map("web", "b", "1")}, {});
+    REQUIRE_FALSE(first.error);
+    // a: being rewritten; b: leaving the bundle; notes.txt: not the applier's.
+    for (auto name : {"configmap.web.a.json.tmp-0123456789ab", "configmap.web.b.json.tmp-ba9876543210",
+                      "notes.txt.tmp-0123456789ab", "configmap.web.a.json.tmp-later"})
+        REQUIRE(write_file_atomic(dir / (std::string("web/") + name), "torn"));
+    auto second = applier.apply("web", {config_map("web", "a", "2")}, first.inventory);
+    REQUIRE_FALSE(second.error);
+    CHECK(list_dir(dir / "web") == std::set<std::string>{"configmap.web.a.json", "notes.txt.tmp-0123456789ab",
+                                                          "configmap.web.a.json.tmp-later"});
+
+    REQUIRE(::unlink((dir / "web/notes.txt.tmp-0123456789ab").c_str()) == 0);
+    REQUIRE(::unlink((dir / "web/configmap.web.a.json.tmp-later").c_str()) == 0);
+    REQUIRE(write_file_atomic(dir / "web/configmap.web.a.json.tmp-00ff00ff00ff", "torn"));
+    REQUIRE(applier.prune("web", second.inventory));
+    CHECK_FALSE(exists(dir / "web"));
+}
+
 TEST_CASE("drift names objects whose files are missing or edited") {
     TempDir dir;
     apply::DirApplier applier(dir.path());

@@ -1,5 +1,11 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
 
 #include "agent/cache/cache.h"
 #include "common/testing/temp_dir.h"
@@ -232,4 +238,52 @@ TEST_CASE("identity and applied records survive reopening the cache") {
     CHECK(r->keep_resources);
     c->applied().remove("web");
     CHECK(c->applied().load_all().empty());
+}
+
+namespace {
+
+// Whether a process other than this one can see a POSIX lock held on the
+// file: F_GETLK never reports the caller's own locks, so a child asks.
+bool lock_visible_to_other_processes(const std::string& path) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        struct flock probe {};
+        probe.l_type = F_WRLCK;
+        probe.l_whence = SEEK_SET;  // l_start 0, l_len 0: the whole file
+        bool locked = fd >= 0 && ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+        ::_exit(locked ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("opening a second cache on the file keeps the lock that stops other processes deleting the WAL") {
+    // SQLite holds a shared lock on a WAL database while it is open; a
+    // process closing the file while it sees no lock takes itself for the
+    // last user and deletes the WAL, with every write the agent made since.
+    TempDir dir;
+    std::string path = dir / "cache.db";
+    auto link = open_cache(path);
+    REQUIRE(lock_visible_to_other_processes(path));
+    auto reconcile = open_cache(path);  // the agent opens one cache per thread
+    link->outbox().append(status("web", v1::READY));
+    CHECK(reconcile->outbox().last_seq() == 1);
+    CHECK(lock_visible_to_other_processes(path));
+}
+
+TEST_CASE("an in-memory cache creates no file named :memory:") {
+    TempDir dir;
+    std::unique_ptr<char, decltype(&::free)> previous(::getcwd(nullptr, 0), ::free);
+    REQUIRE(previous);
+    REQUIRE(::chdir(dir.path().c_str()) == 0);
+    bool opened = static_cast<bool>(cache::Cache::open(":memory:", sql::Durability::normal));
+    bool stray = ::access(":memory:", F_OK) == 0;
+    REQUIRE(::chdir(previous.get()) == 0);
+    CHECK(opened);
+    CHECK_FALSE(stray);
 }

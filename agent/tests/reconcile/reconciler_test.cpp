@@ -397,6 +397,66 @@ TEST_CASE("after a restart with no hub the reconciler restores lost objects from
     CHECK(agent.last("web")->state == v1::READY);
 }
 
+namespace {
+
+// An applier killed after making everything live, before apply() returns.
+struct Killed {};
+class DiesAfterApplying final : public apply::Applier {
+public:
+    explicit DiesAfterApplying(apply::Applier& inner) : inner_(inner) {}
+    apply::ApplyResult apply(std::string_view bundle, const std::vector<json>& objects,
+                             const apply::Inventory& previous) override {
+        inner_.apply(bundle, objects, previous);
+        throw Killed{};
+    }
+    Result<void> prune(std::string_view bundle, const apply::Inventory& inventory) override {
+        return inner_.prune(bundle, inventory);
+    }
+    Result<std::vector<apply::Difference>> drift(std::string_view bundle, const apply::Inventory& inventory,
+                                                 const std::vector<json>& objects) override {
+        return inner_.drift(bundle, inventory, objects);
+    }
+
+private:
+    apply::Applier& inner_;
+};
+
+}  // namespace
+
+TEST_CASE("objects of an apply cut short by a crash are pruned by the next revision") {
+    Agent agent;
+    apply::DirApplier dir(agent.dir / "out");
+    agent.desire({agent.publish("web", {config_map("a"), config_map("b")}, {}, "rev1")});
+    agent.reconciler(dir).reconcile(false);
+    DiesAfterApplying dies(dir);
+    agent.desire({agent.publish("web", {config_map("b"), config_map("c")}, {}, "rev2")});
+    CHECK_THROWS_AS(agent.reconciler(dies).reconcile(false), Killed);
+    REQUIRE(read_file(agent.dir / "out/web/configmap.default.c.json"));
+
+    // Restarted, the agent finds rev3 desired: neither a nor c is in it.
+    agent.desire({agent.publish("web", {config_map("b", "3")}, {}, "rev3")});
+    agent.reconciler(dir).reconcile(true);
+    CHECK_FALSE(read_file(agent.dir / "out/web/configmap.default.a.json"));
+    CHECK_FALSE(read_file(agent.dir / "out/web/configmap.default.c.json"));
+    CHECK(read_file(agent.dir / "out/web/configmap.default.b.json"));
+    CHECK(agent.last("web")->state == v1::READY);
+    CHECK(agent.last("web")->revision == "rev3");
+}
+
+TEST_CASE("an apply cut short by a crash is redone on restart, not taken for applied") {
+    Agent agent;
+    FakeApplier fake;
+    DiesAfterApplying dies(fake);
+    agent.desire({agent.publish("web", {config_map("a")})});
+    CHECK_THROWS_AS(agent.reconciler(dies).reconcile(false), Killed);
+    CHECK(agent.cache->applied().find("web")->state == v1::APPLYING);
+
+    agent.reconciler(fake).reconcile(true);
+    CHECK(std::count(fake.calls.begin(), fake.calls.end(), "apply web") == 2);
+    CHECK(agent.trail() == Trail{"web:Applying", "web:Ready"});  // the repeated Applying is not news
+    CHECK(agent.cache->applied().find("web")->state == v1::READY);
+}
+
 TEST_CASE("an invalid spec fails its bundle with the reason") {
     Agent agent;
     FakeApplier applier;
