@@ -3,7 +3,9 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 
+#include <mutex>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "common/crypto.h"
 #include "common/text.h"
@@ -90,15 +92,45 @@ Result<VerifyKey> VerifyKey::from_pem(std::string_view public_pem) {
                                     z.size() + 1) != 0)
         return fail("signing public key is not a valid PEM public key");
     if (!is_p256(key.pk_.get())) return fail("signing public key is not an ECDSA P-256 key");
+    unsigned char der[256];
+    int n = mbedtls_pk_write_pubkey_der(key.pk_.get(), der, sizeof der);
+    if (n <= 0) return fail("signing public key cannot be encoded");
+    key.fingerprint_ = sha256(std::string_view(reinterpret_cast<const char*>(der + sizeof der - n), static_cast<size_t>(n)));
     return key;
 }
+
+namespace {
+
+struct VerifiedMemo {
+    std::mutex mutex;
+    std::unordered_set<std::string> entries;
+};
+
+VerifiedMemo& verified_memo() {
+    static VerifiedMemo memo;
+    return memo;
+}
+
+}  // namespace
 
 bool VerifyKey::verify(std::string_view message, std::string_view signature) const {
     if (signature.empty() || signature.size() > MBEDTLS_ECDSA_MAX_LEN) return false;
     std::string hash = sha256(message);
-    return mbedtls_pk_verify(pk_.get(), MBEDTLS_MD_SHA256, reinterpret_cast<const unsigned char*>(hash.data()),
-                             hash.size(), reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size()) == 0;
+    std::string memo_key = sha256(fingerprint_ + hash + std::string(signature));
+    VerifiedMemo& memo = verified_memo();
+    {
+        std::lock_guard lock(memo.mutex);
+        if (memo.entries.count(memo_key)) return true;
+    }
+    bool ok = mbedtls_pk_verify(pk_.get(), MBEDTLS_MD_SHA256, reinterpret_cast<const unsigned char*>(hash.data()),
+                                hash.size(), reinterpret_cast<const unsigned char*>(signature.data()),
+                                signature.size()) == 0;
+    if (ok) {
+        std::lock_guard lock(memo.mutex);
+        if (memo.entries.size() >= kVerifiedMemo) memo.entries.clear();
+        memo.entries.insert(std::move(memo_key));
+    }
+    return ok;
 }
 
 }  // namespace drover

@@ -32,6 +32,14 @@ private:
     std::unique_ptr<mbedtls_pk_context, Free> pk_;
 };
 
+// Verification results are memoised process-wide: an ECDSA verify costs
+// milliseconds with mbedTLS, and the same (key, message, signature) is
+// checked by the session when a desired set arrives and by the reconciler on
+// every pass (and, in fleetsim, by every simulated agent). Only successes
+// are remembered, at most kVerifiedMemo of them; the message is still hashed
+// each time.
+constexpr size_t kVerifiedMemo = 4096;
+
 class VerifyKey {
 public:
     static Result<VerifyKey> from_pem(std::string_view public_pem);
@@ -42,6 +50,7 @@ private:
         void operator()(mbedtls_pk_context* pk) const;
     };
     std::unique_ptr<mbedtls_pk_context, Free> pk_;
+    std::string fingerprint_;  // sha256 of the public key (DER)
 };
 
 // mbedTLS-style RNG callback over getrandom(); p_rng is unused.

@@ -33,3 +33,17 @@ TEST_CASE("malformed keys are refused") {
     CHECK_FALSE(SigningKey::from_pem("not a key"));
     CHECK_FALSE(VerifyKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"));
 }
+
+TEST_CASE("a remembered verification never vouches for another key or another signature") {
+    auto a = *SigningKey::from_pem(generate_p256_key_pem());
+    auto b = *SigningKey::from_pem(generate_p256_key_pem());
+    auto verify_a = *VerifyKey::from_pem(a.public_pem());
+    auto verify_b = *VerifyKey::from_pem(b.public_pem());
+    std::string message = spec_signing_message("web", "rev", std::string(32, 'd'));
+    std::string sig = a.sign(message);
+    CHECK(verify_a.verify(message, sig));
+    CHECK(verify_a.verify(message, sig));  // from the memo
+    CHECK_FALSE(verify_b.verify(message, sig));
+    std::string other = spec_signing_message("web", "rev2", std::string(32, 'd'));
+    CHECK_FALSE(verify_a.verify(other, sig));
+}

@@ -12,6 +12,7 @@ constexpr int kMaxAgents = 20'000;  // one process: the fd limit here is 20,000
 constexpr int kMaxWorkers = 64;
 
 Result<std::chrono::milliseconds> duration(const std::string& flag, const std::string& value, int64_t min_ms) {
+    if (value == "0" && min_ms == 0) return std::chrono::milliseconds(0);
     auto ms = parse_duration_ms(value);
     if (!ms || *ms < min_ms)
         return fail(cat(flag, " ", quoted(value), " is not a duration of at least ", min_ms, "ms (like 5s, 2m)"));

@@ -36,6 +36,7 @@ TEST_CASE("the documented command line parses, with defaults like drover-agent's
     CHECK(o.workers == 2);
     CHECK(o.data_dir.empty());
     CHECK(parse({"--help"})->command == Command::help);
+    CHECK(parse(plus({"--progress", "0"}))->options.progress.count() == 0);
 }
 
 TEST_CASE("fleetsim refuses bad command lines with one line naming the problem") {
