@@ -38,7 +38,6 @@ Result<std::unique_ptr<HubLink>> HubLink::create(LinkLoop& loop, cache::Cache& c
                                                  LinkOptions options, std::function<void()> cache_changed) {
     std::unique_ptr<HubLink> link(
         new HubLink(loop, cache, std::move(session), std::move(options), std::move(cache_changed)));
-    link->connect_at_ = LinkLoop::now_ms() + link->options_.first_connect_delay.count();
     loop.add(link.get());
     return link;
 }
@@ -60,6 +59,9 @@ void HubLink::on_poked() {
 
 int64_t HubLink::tick(int64_t now) {
     if (!attempting_) {
+        // The first tick is when the loop starts running: the first connect
+        // is delayed from then, not from when the link was made.
+        if (connect_at_ < 0) connect_at_ = now + options_.first_connect_delay.count();
         if (now >= connect_at_) connect();
         if (!attempting_) return connect_at_;
     }

@@ -119,7 +119,7 @@ private:
 
     lws* wsi_ = nullptr;
     bool attempting_ = false;    // a connection exists or is being made
-    int64_t connect_at_ = 0;     // when not attempting: the next attempt
+    int64_t connect_at_ = -1;    // when not attempting: the next attempt (-1: not yet scheduled)
     bool ping_due_ = false;      // a heartbeat ping waits for WRITEABLE
     std::unique_ptr<Session> session_;
     std::deque<std::string> outgoing_;  // LWS_PRE headroom + encoded frame

@@ -35,18 +35,33 @@ Result<std::unique_ptr<Simulation>> Simulation::create(const Options& o) {
         if (!loop) return std::unexpected(loop.error());
         w.loop = std::move(*loop);
     }
+    // Opening thousands of caches (schema migrations) takes a while: each
+    // worker's agents are made on a thread of their own.
     int64_t now = session::LinkLoop::now_ms();
-    for (int i = 1; i <= o.agents; ++i) {
-        Worker& w = sim->workers_[static_cast<size_t>(i % o.workers)];
-        // Evenly spread over the ramp, in index order across workers.
-        auto delay = std::chrono::milliseconds(o.ramp.count() * (i - 1) / o.agents);
-        auto agent = SimAgent::create(*w.loop, o, i, delay);
-        if (!agent) return std::unexpected(agent.error());
-        // The first drift pass re-applies from the cache, like drover-agent
-        // at start-up; spread over the drift interval.
-        (*agent)->next_periodic_ms = now + o.drift_interval.count() * (i - 1) / o.agents;
-        w.agents.push_back(std::move(*agent));
+    std::vector<std::string> errors(sim->workers_.size());
+    std::vector<std::thread> makers;
+    for (size_t wi = 0; wi < sim->workers_.size(); ++wi) {
+        makers.emplace_back([&o, &sim, &errors, wi, now] {
+            Worker& w = sim->workers_[wi];
+            for (int i = 1; i <= o.agents; ++i) {
+                if (static_cast<size_t>(i % o.workers) != wi) continue;
+                // Evenly spread over the ramp, in index order across workers.
+                auto delay = std::chrono::milliseconds(o.ramp.count() * (i - 1) / o.agents);
+                auto agent = SimAgent::create(*w.loop, o, i, delay);
+                if (!agent) {
+                    errors[wi] = agent.error().message;
+                    return;
+                }
+                // The first drift pass re-applies from the cache, like
+                // drover-agent at start-up; spread over the drift interval.
+                (*agent)->next_periodic_ms = now + o.drift_interval.count() * (i - 1) / o.agents;
+                w.agents.push_back(std::move(*agent));
+            }
+        });
     }
+    for (auto& t : makers) t.join();
+    for (auto& e : errors)
+        if (!e.empty()) return fail(e);
     return sim;
 }
 
