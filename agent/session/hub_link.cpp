@@ -11,6 +11,8 @@ namespace drover::session {
 
 namespace {
 
+// Longer than any of lws's own connect, TLS and upgrade timeouts combined.
+constexpr std::chrono::milliseconds kConnectWatchdog{60'000};
 // RFC 6455 control frames carry at most 125 bytes: 2 for the code.
 constexpr size_t kMaxCloseReason = 123;
 // lws's validity pings are off: Heartbeat does this job on the loop's timer.
@@ -65,7 +67,20 @@ int64_t HubLink::tick(int64_t now) {
         if (now >= connect_at_) connect();
         if (!attempting_) return connect_at_;
     }
-    if (!wsi_ || !session_) return now + 1000;  // connecting: lws times that out itself
+    if (!session_) {
+        // Connecting: lws times out each phase itself. If an attempt is
+        // still neither up nor failed after kConnectWatchdog, lws lost track
+        // of it: drop it and start over rather than wait forever.
+        if (now - attempt_started_ < kConnectWatchdog.count()) return attempt_started_ + kConnectWatchdog.count();
+        log::error("connection attempt to ", url_text_, " neither succeeded nor failed in ",
+                   kConnectWatchdog.count() / 1000, " s; starting over");
+        if (wsi_) {
+            lws_set_opaque_user_data(wsi_, nullptr);  // its late callbacks are not ours
+            lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
+        on_disconnected();
+        return connect_at_;
+    }
     switch (heartbeat_.due(now)) {
         case Heartbeat::Action::hang_up: hang_up("nothing received from the hub within the idle timeout"); break;
         case Heartbeat::Action::ping:
@@ -95,6 +110,7 @@ void HubLink::connect() {
     i.retry_and_idle_policy = &kNoValidityTimers;
     log::debug("connecting to ", url_text_);
     attempting_ = true;
+    attempt_started_ = LinkLoop::now_ms();
     ++connect_attempts_;
     ++closed_stats_.connect_attempts;
     // On failure lws may or may not have reported CONNECTION_ERROR already;

@@ -119,6 +119,7 @@ private:
 
     lws* wsi_ = nullptr;
     bool attempting_ = false;    // a connection exists or is being made
+    int64_t attempt_started_ = 0;
     int64_t connect_at_ = -1;    // when not attempting: the next attempt (-1: not yet scheduled)
     bool ping_due_ = false;      // a heartbeat ping waits for WRITEABLE
     std::unique_ptr<Session> session_;

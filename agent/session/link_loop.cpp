@@ -52,8 +52,10 @@ Result<std::unique_ptr<LinkLoop>> LinkLoop::create(const LoopOptions& options) {
     info.protocols = loop->protocols_;
     info.user = loop.get();
     // Sized for the links, not the process fd limit (lws allocates tables
-    // of that size up front).
-    info.fd_limit_per_thread = static_cast<unsigned>(options.max_links + kSpareFds);
+    // of that size up front), with room for a second socket per link: a
+    // connection being torn down while its replacement dials. Past the
+    // limit lws fails new connections in ways it does not always report.
+    info.fd_limit_per_thread = static_cast<unsigned>(2 * options.max_links + kSpareFds);
     // Never the OS CA store: the agent trusts exactly the hub's CA (and
     // skipping the store spares OpenSSL a CA directory scan per handshake).
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
