@@ -72,12 +72,12 @@ int64_t HubLink::tick(int64_t now) {
         // still neither up nor failed after kConnectWatchdog, lws lost track
         // of it: drop it and start over rather than wait forever.
         if (now - attempt_started_ < kConnectWatchdog.count()) return attempt_started_ + kConnectWatchdog.count();
+        // Seen under overload (thousands of connects against a saturated
+        // hub): lws frees a connecting wsi without any callback. wsi_ may
+        // then dangle, so it is forgotten, never touched.
         log::error("connection attempt to ", url_text_, " neither succeeded nor failed in ",
                    kConnectWatchdog.count() / 1000, " s; starting over");
-        if (wsi_) {
-            lws_set_opaque_user_data(wsi_, nullptr);  // its late callbacks are not ours
-            lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        }
+        wsi_ = nullptr;
         on_disconnected();
         return connect_at_;
     }
@@ -105,7 +105,8 @@ void HubLink::connect() {
     i.origin = url.host.c_str();
     i.protocol = kSubprotocol;
     i.ssl_connection = url.tls ? LCCSCF_USE_SSL : 0;
-    i.pwsi = &wsi_;
+    // No pwsi: lws would keep writing to wsi_ for a connection this link
+    // may have given up on. Callbacks find the link by opaque_user_data.
     i.opaque_user_data = this;
     i.retry_and_idle_policy = &kNoValidityTimers;
     log::debug("connecting to ", url_text_);
@@ -115,12 +116,20 @@ void HubLink::connect() {
     ++closed_stats_.connect_attempts;
     // On failure lws may or may not have reported CONNECTION_ERROR already;
     // on_disconnected() acts once either way.
-    if (!lws_client_connect_via_info(&i)) on_disconnected();
+    lws* wsi = lws_client_connect_via_info(&i);
+    if (!wsi) {
+        on_disconnected();
+        return;
+    }
+    if (attempting_) wsi_ = wsi;  // unless it already failed inside the call
 }
 
-void HubLink::sample_bytes() {
-    if (!wsi_) return;
-    if (auto c = tcp_counters(lws_get_socket_fd(wsi_))) {
+// wsi must be alive: the one a callback is about, or an established wsi_
+// (lws reports its end with CLIENT_CLOSED; a connecting one may vanish
+// silently, so wsi_ is not sampled then).
+void HubLink::sample_bytes(lws* wsi) {
+    if (!wsi) return;
+    if (auto c = tcp_counters(lws_get_socket_fd(wsi))) {
         live_sent_ = c->bytes_sent;
         live_received_ = c->bytes_received;
     }
@@ -128,7 +137,7 @@ void HubLink::sample_bytes() {
 
 LinkStats HubLink::stats() const {
     LinkStats s = closed_stats_;
-    if (wsi_) {
+    if (wsi_ && session_) {
         if (auto c = tcp_counters(lws_get_socket_fd(wsi_))) {
             s.bytes_sent += c->bytes_sent;
             s.bytes_received += c->bytes_received;
@@ -183,7 +192,7 @@ void HubLink::hang_up(const char* why) {
     // The peer is not answering, so a close handshake would wait in vain:
     // drop the connection now. lws then reports CLIENT_CLOSED.
     log::warn("hanging up on ", url_text_, ": ", why);
-    sample_bytes();
+    sample_bytes(wsi_);
     lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
@@ -192,7 +201,7 @@ int HubLink::handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len)
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             log::warn("cannot connect to ", url_text_, ": ", in ? static_cast<const char*>(in) : "connection failed");
             if (wsi == wsi_ || !wsi_) {
-                sample_bytes();
+                sample_bytes(wsi);
                 closed_stats_.handshake_sent += live_sent_;
                 closed_stats_.handshake_received += live_received_;
                 on_disconnected();
@@ -214,7 +223,7 @@ int HubLink::handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len)
         case LWS_CALLBACK_CLIENT_CLOSED:
             if (wsi == wsi_ || !wsi_) {
                 log::info("disconnected from ", url_text_);
-                sample_bytes();
+                sample_bytes(wsi);
                 on_disconnected();
             }
             return 0;
@@ -223,13 +232,15 @@ int HubLink::handle(lws* wsi, lws_callback_reasons reason, void* in, size_t len)
 }
 
 int HubLink::on_established(lws* wsi) {
+    // A connection this link gave up on (watchdog) that came up after all.
+    if (!attempting_ || (wsi_ && wsi != wsi_)) return -1;
     wsi_ = wsi;
     outgoing_.clear();
     assembler_.reset();
     close_reason_.reset();
     ping_due_ = false;
     ++sessions_started_;
-    sample_bytes();
+    sample_bytes(wsi);
     closed_stats_.handshake_sent += live_sent_;
     closed_stats_.handshake_received += live_received_;
     log::info("connected to ", url_text_);

@@ -108,7 +108,7 @@ private:
     void queue(const v1::Envelope& envelope);
     void close_with(lws* wsi, const std::string& reason);
     void hang_up(const char* why);
-    void sample_bytes();
+    void sample_bytes(lws* wsi);
 
     LinkLoop& loop_;
     cache::Cache& cache_;
