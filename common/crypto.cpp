@@ -19,6 +19,29 @@ std::string sha256(std::string_view data) {
 
 std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
 
+struct Sha256::Context {
+    mbedtls_sha256_context ctx;
+    Context() {
+        mbedtls_sha256_init(&ctx);
+        mbedtls_sha256_starts_ret(&ctx, 0);
+    }
+    ~Context() { mbedtls_sha256_free(&ctx); }
+};
+
+Sha256::Sha256() : ctx_(std::make_unique<Context>()) {}
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view data) {
+    mbedtls_sha256_update_ret(&ctx_->ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string Sha256::finish() {
+    std::string out(kDigestSize, '\0');
+    mbedtls_sha256_finish_ret(&ctx_->ctx, reinterpret_cast<unsigned char*>(out.data()));
+    mbedtls_sha256_starts_ret(&ctx_->ctx, 0);
+    return out;
+}
+
 std::string random_bytes(size_t n) {
     std::string out(n, '\0');
     size_t got = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // Hashing and randomness (mbedTLS). Digests travel as 32 raw bytes and are
 // shown as 64 lower-case hex characters.
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,20 @@ std::string random_bytes(size_t n);                  // from the OS CSPRNG; thro
 std::string random_token(std::string_view prefix, size_t bytes = 24);
 // Constant-time comparison for secrets and their hashes.
 bool equal_secret(std::string_view a, std::string_view b);
+
+// SHA-256 over data that arrives in pieces (content too big to hold twice).
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void update(std::string_view data);
+    std::string finish();  // 32 raw bytes; starts over afterwards
+
+private:
+    struct Context;
+    std::unique_ptr<Context> ctx_;
+};
 
 }  // namespace drover

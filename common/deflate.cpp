@@ -2,7 +2,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "common/text.h"
 
 namespace drover {
 
@@ -40,6 +43,78 @@ Result<std::string> inflate_bytes(std::string_view data, size_t max_out) {
     if (rc != Z_STREAM_END) return fail("compressed content is corrupt or truncated");
     if (trailing) return fail("compressed content has trailing bytes");
     return out;
+}
+
+struct Inflater::Stream {
+    z_stream zs{};
+    bool ready = false;
+    ~Stream() {
+        if (ready) inflateEnd(&zs);
+    }
+};
+
+Inflater::Inflater(size_t max_out) : stream_(std::make_unique<Stream>()), max_out_(max_out) {
+    stream_->ready = inflateInit(&stream_->zs) == Z_OK;
+}
+
+Inflater::~Inflater() = default;
+
+Result<void> Inflater::feed(std::string_view in, const Sink& out) {
+    if (!stream_->ready) return fail("zlib: inflateInit failed");
+    if (failed_) return fail("compressed content is corrupt");
+    if (in.empty()) return {};
+    if (ended_) {
+        failed_ = true;
+        return fail("compressed content has trailing bytes");
+    }
+    z_stream& zs = stream_->zs;
+    char buf[64 * 1024];
+    while (!in.empty()) {
+        // zlib counts input in uInt: very large pieces go in slices.
+        auto slice = static_cast<uInt>(std::min<size_t>(in.size(), 1u << 30));
+        zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        zs.avail_in = slice;
+        // Until this slice is consumed and zlib holds no more output for it
+        // (a full output buffer may mean more is pending).
+        do {
+            zs.next_out = reinterpret_cast<Bytef*>(buf);
+            zs.avail_out = sizeof buf;
+            int rc = inflate(&zs, Z_NO_FLUSH);
+            bool stuck = rc == Z_BUF_ERROR;  // no progress possible
+            if (rc == Z_STREAM_END) {
+                ended_ = true;
+            } else if ((rc != Z_OK && !stuck) || (stuck && zs.avail_in > 0)) {
+                failed_ = true;
+                return fail("compressed content is corrupt");
+            }
+            size_t produced = sizeof buf - zs.avail_out;
+            if (produced > max_out_ - total_out_) {
+                failed_ = true;
+                return fail(cat("compressed content expands beyond the size limit of ", max_out_, " bytes"));
+            }
+            total_out_ += produced;
+            if (produced > 0) {
+                if (auto ok = out(std::string_view(buf, produced)); !ok) {
+                    failed_ = true;
+                    return ok;
+                }
+            }
+            if (stuck) break;
+        } while (!ended_ && (zs.avail_in > 0 || zs.avail_out == 0));
+        in.remove_prefix(slice - zs.avail_in);
+        if (ended_) break;
+    }
+    if (ended_ && !in.empty()) {
+        failed_ = true;
+        return fail("compressed content has trailing bytes");
+    }
+    return {};
+}
+
+Result<void> Inflater::finish() const {
+    if (failed_) return fail("compressed content is corrupt");
+    if (!ended_) return fail("compressed content is truncated");
+    return {};
 }
 
 }  // namespace drover

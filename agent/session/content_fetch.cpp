@@ -1,5 +1,7 @@
 #include "agent/session/content_fetch.h"
 
+#include <stdexcept>
+
 #include "common/crypto.h"
 #include "common/deflate.h"
 #include "common/log.h"
@@ -21,6 +23,15 @@ std::string short_hex(const std::string& digest) { return hex_encode(digest).sub
 ContentFetch::ContentFetch(cache::Cache& cache, Send send, std::function<void()> content_stored)
     : cache_(cache), send_(std::move(send)), content_stored_(std::move(content_stored)) {}
 
+ContentFetch::~ContentFetch() {
+    try {
+        store_received();
+    } catch (const std::exception& e) {
+        // The bytes are fetched again next time; nothing else is lost.
+        log::warn("could not store the last received bytes of a download: ", e.what());
+    }
+}
+
 void ContentFetch::pump() {
     if (digest_ || held_) return;
     for (auto& d : cache_.desired().load().bundles) {
@@ -37,18 +48,37 @@ void ContentFetch::start(const std::string& digest) {
     abandoned_.erase(digest);
     digest_ = digest;
     resync_ = false;
-    uint64_t offset = cache_.content().partial_length(digest);
-    log::debug("fetching spec ", short_hex(digest), offset ? cat(" from byte ", offset) : std::string());
+    received_.clear();
+    stored_ = cache_.content().partial_length(digest);
+    if (stored_ > 0)
+        log::info("resuming the download of spec ", short_hex(digest), " from byte ", stored_);
+    else
+        log::debug("fetching spec ", short_hex(digest));
     v1::Envelope env;
     env.mutable_fetch()->set_digest(digest);
-    env.mutable_fetch()->set_offset(offset);
+    env.mutable_fetch()->set_offset(stored_);
     send_(env);
+}
+
+void ContentFetch::store_received() {
+    if (!digest_ || received_.empty()) return;
+    if (auto appended = cache_.content().append_partial(*digest_, stored_, received_); !appended)
+        // Only this class writes pieces of a running download: a bug.
+        throw std::logic_error(appended.error().message);
+    stored_ += received_.size();
+    received_.clear();
+}
+
+void ContentFetch::forget_download() {
+    cache_.content().drop_partial(*digest_);
+    stored_ = 0;
+    received_.clear();
 }
 
 Result<void> ContentFetch::restart(const std::string& why) {
     log::warn("spec ", short_hex(*digest_), ": ", why, "; discarding the partial download and fetching from 0");
     if (++restarts_ > kMaxRestarts) return fail(cat("hub keeps sending chunks out of order (", why, ")"));
-    cache_.content().drop_partial(*digest_);
+    forget_download();
     resync_ = true;
     v1::Envelope env;
     env.mutable_fetch()->set_digest(*digest_);
@@ -62,7 +92,7 @@ void ContentFetch::give_up(const std::string& why) {
     int failures = ++failures_[d];
     log::error("spec ", short_hex(d), ": ", why, "; discarded",
                failures >= kMaxFailures ? " (not fetching it again until the next session)" : ", fetching again");
-    cache_.content().drop_partial(d);
+    forget_download();
     digest_.reset();
     pump();
 }
@@ -71,6 +101,7 @@ void ContentFetch::abandon_unless(const std::set<std::string>& desired) {
     if (!digest_ || desired.count(*digest_)) return;
     log::info("abandoning the download of ", short_hex(*digest_), ": no longer desired");
     abandoned_.insert(*digest_);
+    received_.clear();  // its stored part goes with the rest of the undesired content
     digest_.reset();
     resync_ = false;
 }
@@ -89,28 +120,50 @@ Result<void> ContentFetch::on_chunk(const v1::Chunk& chunk) {
         if (chunk.offset() != 0) return {};
         resync_ = false;
     }
-    uint64_t have = cache_.content().partial_length(*digest_);
-    if (chunk.offset() != have) return restart(cat("chunk at offset ", chunk.offset(), " but ", have, " bytes stored"));
-    if (chunk.total() > kMaxSpecBytes || have + chunk.data().size() > kMaxSpecBytes) {
-        give_up(cat("compressed spec exceeds ", kMaxSpecBytes, " bytes"));
+    uint64_t have = stored_ + received_.size();
+    if (chunk.offset() != have) return restart(cat("chunk at offset ", chunk.offset(), " but ", have, " bytes received"));
+    if (chunk.total() > kMaxCompressedSpecBytes || chunk.data().size() > kMaxCompressedSpecBytes - have) {
+        give_up(cat("compressed spec exceeds ", kMaxCompressedSpecBytes, " bytes"));
         return {};
     }
-    if (auto appended = cache_.content().append_partial(*digest_, have, chunk.data()); !appended)
-        return fail(appended.error().message);  // cannot happen: the offset was checked above
+    received_ += chunk.data();
+    if (received_.size() >= kStorePieceBytes || chunk.last()) store_received();
     if (!chunk.last()) return {};
     finish();
     return {};
 }
 
+Result<uint64_t> ContentFetch::inflate_stored(const std::string& digest, const cache::ContentStore::Sink& out) {
+    Inflater inflater(kMaxSpecBytes);
+    auto read = cache_.content().read_partial(digest, [&](std::string_view piece) { return inflater.feed(piece, out); });
+    if (!read) return fail(read.error().message);
+    if (auto ended = inflater.finish(); !ended) return fail(ended.error().message);
+    return inflater.total_out();
+}
+
 void ContentFetch::finish() {
     std::string d = *digest_;
-    std::string compressed = cache_.content().partial(d);
-    auto spec = inflate_bytes(compressed, kMaxSpecBytes);
-    if (!spec) return give_up(spec.error().message);
-    if (sha256(*spec) != d) return give_up("content does not match its digest");
-    cache_.content().complete(d, *spec);
-    log::info("fetched spec ", short_hex(d), " (", spec->size(), " bytes)");
+    // First pass: size and digest, keeping nothing.
+    Sha256 hash;
+    auto size = inflate_stored(d, [&hash](std::string_view bytes) -> Result<void> {
+        hash.update(bytes);
+        return {};
+    });
+    if (!size) return give_up(size.error().message);
+    if (hash.finish() != d) return give_up("content does not match its digest");
+    // Second pass: into the content row. The pieces are only written by
+    // this class on this thread, so they are the bytes just verified (and
+    // the reconciler checks the digest again before it applies anything).
+    auto stored = cache_.content().complete(d, *size, [&](const cache::ContentStore::Sink& write) -> Result<void> {
+        auto again = inflate_stored(d, write);
+        if (!again) return fail(again.error().message);
+        return {};
+    });
+    if (!stored) return give_up(stored.error().message);
+    log::info("fetched spec ", short_hex(d), " (", *size, " bytes)");
     digest_.reset();
+    stored_ = 0;
+    received_ = std::string();  // release the piece buffer
     failures_.erase(d);
     if (content_stored_) content_stored_();
     pump();

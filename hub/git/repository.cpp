@@ -92,6 +92,7 @@ Result<render::FileMap> read_commit_files(Repo& repo, const std::string& commit_
     };
     std::vector<Pending> pending{{*git_commit_tree_id(commit->get()), ""}};
     size_t entries_seen = 0;
+    size_t input_bytes = 0;
     render::FileMap files;
     while (!pending.empty()) {
         Pending next = std::move(pending.back());
@@ -129,6 +130,10 @@ Result<render::FileMap> read_commit_files(Repo& repo, const std::string& commit_
                 return fail(cat("cannot read ", path, " of commit ", commit_hex, ": ", last_error()));
             if (size > limits.max_file_bytes)
                 return fail(cat(path, " is ", size, " bytes, more than the limit of ", limits.max_file_bytes));
+            input_bytes += size;
+            if (input_bytes > limits.max_input_bytes)
+                return fail(cat("commit ", commit_hex, ": its YAML/JSON files hold more than the limit of ",
+                                limits.max_input_bytes, " bytes"));
             git_blob* raw_blob = nullptr;
             if (git_blob_lookup(&raw_blob, repo.get(), git_tree_entry_id(entry)) < 0)
                 return fail(cat("cannot read ", path, " of commit ", commit_hex, ": ", last_error()));

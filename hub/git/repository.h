@@ -41,7 +41,8 @@ Result<std::optional<std::string>> branch_head(Repo& repo, const std::string& br
 // commit's tree, by repository-relative path. Regular and executable blobs
 // only: symlinks and submodules are skipped. Fails, naming the path, when an
 // input is larger than limits.max_file_bytes, there are more than
-// limits.max_files inputs, a path is longer than 4096 bytes, a tree entry
+// limits.max_files inputs or they hold more than limits.max_input_bytes
+// together, a path is longer than 4096 bytes, a tree entry
 // has an invalid name, or the tree has more than kMaxTreeEntries entries
 // in all. Sizes are checked from object headers before blobs are loaded.
 constexpr size_t kMaxTreeEntries = 1 << 20;

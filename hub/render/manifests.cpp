@@ -71,7 +71,10 @@ static bool is_list(const json& o) {
     return o.is_object() && o.contains("kind") && o.at("kind") == "List" && o.contains("apiVersion") && o.at("apiVersion") == "v1";
 }
 
-static void take_object(const Where& at, std::vector<SourceObject>& out, Problems& problems) {
+// Checks the object at `at` (expanding Lists) and records where each good
+// one is; load_manifest then moves them out of the document, so an object of
+// many MiB is never copied.
+static void find_objects(const Where& at, std::vector<Where>& found, Problems& problems) {
     const json& o = at.value();
     if (is_list(o)) {
         auto items = o.find("items");
@@ -79,21 +82,29 @@ static void take_object(const Where& at, std::vector<SourceObject>& out, Problem
             report(problems, at, "a v1 List needs an items list");
             return;
         }
-        for (size_t i = 0; i < items->size(); ++i) take_object(at.key("items").index(i), out, problems);
+        for (size_t i = 0; i < items->size(); ++i) find_objects(at.key("items").index(i), found, problems);
         return;
     }
     if (std::string p = object_shape_problem(o); !p.empty()) {
         problems.add(at.file(), problem_line(at, p), at.describe(p));
         return;
     }
-    out.push_back(SourceObject{o, at.file(), at.line()});
+    found.push_back(at);
 }
 
 std::vector<SourceObject> load_manifest(const std::string& path, std::string_view bytes, const Limits& limits,
                                         Problems& problems) {
     std::vector<SourceObject> out;
     // Lines down to items[i].metadata.name: enough for every object problem.
-    for (auto& doc : parse_documents(path, bytes, limits, 4, problems)) take_object(Where(doc), out, problems);
+    for (auto& doc : parse_documents(path, bytes, limits, 4, problems)) {
+        std::vector<Where> found;
+        find_objects(Where(doc), found, problems);
+        // Found objects never contain one another (a List is not an object).
+        for (auto& at : found) {
+            json& value = doc.value.at(json::json_pointer(at.pointer()));
+            out.push_back(SourceObject{std::move(value), at.file(), at.line()});
+        }
+    }
     return out;
 }
 

@@ -22,7 +22,8 @@ using DirHandle = std::unique_ptr<DIR, DirClose>;
 
 // Depth-first over directories; recursion depth is the tree's depth, which
 // the kernel bounds by PATH_MAX.
-Result<void> walk(const std::string& root, const std::string& rel, const Limits& limits, FileMap& out) {
+Result<void> walk(const std::string& root, const std::string& rel, const Limits& limits, FileMap& out,
+                  size_t& total_bytes) {
     std::string dir_path = rel.empty() ? root : root + "/" + rel;
     DirHandle dir(::opendir(dir_path.c_str()));
     if (!dir) return fail(cat("cannot read directory ", dir_path, ": ", std::strerror(errno)));
@@ -34,7 +35,7 @@ Result<void> walk(const std::string& root, const std::string& rel, const Limits&
         struct stat st {};
         if (::lstat(child_path.c_str(), &st) != 0) return fail(cat("cannot stat ", child_path, ": ", std::strerror(errno)));
         if (S_ISDIR(st.st_mode)) {
-            if (auto ok = walk(root, child_rel, limits, out); !ok) return ok;
+            if (auto ok = walk(root, child_rel, limits, out, total_bytes); !ok) return ok;
             continue;
         }
         if (!S_ISREG(st.st_mode) || !is_render_input(child_rel)) continue;
@@ -42,6 +43,9 @@ Result<void> walk(const std::string& root, const std::string& rel, const Limits&
             return fail(cat(root, " has more than ", limits.max_files, " YAML/JSON files"));
         if (static_cast<size_t>(st.st_size) > limits.max_file_bytes)
             return fail(cat(child_path, " is ", st.st_size, " bytes, more than the limit of ", limits.max_file_bytes));
+        total_bytes += static_cast<size_t>(st.st_size);
+        if (total_bytes > limits.max_input_bytes)
+            return fail(cat(root, ": its YAML/JSON files hold more than the limit of ", limits.max_input_bytes, " bytes"));
         auto bytes = read_file(child_path, limits.max_file_bytes);
         if (!bytes) return std::unexpected(bytes.error());
         out.emplace(child_rel, std::move(*bytes));
@@ -58,7 +62,8 @@ Result<FileMap> read_directory(const std::string& root, const Limits& limits) {
     if (::stat(base.c_str(), &st) != 0) return fail(cat("cannot read ", base, ": ", std::strerror(errno)));
     if (!S_ISDIR(st.st_mode)) return fail(cat(base, " is not a directory"));
     FileMap files;
-    if (auto ok = walk(base, "", limits, files); !ok) return std::unexpected(ok.error());
+    size_t total_bytes = 0;
+    if (auto ok = walk(base, "", limits, files, total_bytes); !ok) return std::unexpected(ok.error());
     return files;
 }
 

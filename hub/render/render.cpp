@@ -59,9 +59,19 @@ public:
     FleetRenderer(const FileMap& files, const Limits& limits) : files_(files), limits_(limits), patch_files_(files, limits) {}
 
     std::expected<Fleet, std::vector<Problem>> run() {
-        size_t inputs = std::count_if(files_.begin(), files_.end(), [](auto& f) { return is_render_input(f.first); });
+        size_t inputs = 0, input_bytes = 0;
+        for (auto& [path, bytes] : files_) {
+            if (!is_render_input(path)) continue;
+            ++inputs;
+            input_bytes += bytes.size();
+        }
         if (inputs > limits_.max_files) {
             problems_.add("", 0, cat("repository has ", inputs, " YAML/JSON files, more than the limit of ", limits_.max_files));
+            return std::unexpected(problems_.take());
+        }
+        if (input_bytes > limits_.max_input_bytes) {
+            problems_.add("", 0, cat("repository's YAML/JSON files hold ", input_bytes, " bytes, more than the limit of ",
+                                     limits_.max_input_bytes));
             return std::unexpected(problems_.take());
         }
         read_fleet_config();
@@ -84,8 +94,12 @@ public:
 
         Fleet fleet;
         fleet.groups = fleet_config_.groups;
-        for (size_t i = 0; i < configs.size(); ++i)
+        for (size_t i = 0; i < configs.size(); ++i) {
+            // Past the fleet's spec budget the push is refused anyway:
+            // rendering more would only take more memory.
+            if (fleet_spec_reported_) break;
             if (auto b = render_bundle(configs[i], std::move(objects[i]))) fleet.bundles.push_back(std::move(*b));
+        }
         if (!problems_.empty()) return std::unexpected(problems_.take());
         std::sort(fleet.bundles.begin(), fleet.bundles.end(), [](auto& a, auto& b) { return a.name < b.name; });
         return fleet;
@@ -196,10 +210,16 @@ private:
         std::map<std::string, size_t> by_digest;
         auto add_spec = [&](Spec spec) {
             auto [it, fresh] = by_digest.emplace(spec.digest, b.specs.size());
-            if (fresh) b.specs.push_back(std::move(spec));
+            if (fresh) {
+                count_fleet_spec(config, spec);
+                b.specs.push_back(std::move(spec));
+            }
             return it->second;
         };
-        if (auto spec = finish(config, objects, scope, "")) b.default_spec = add_spec(std::move(*spec));
+        // The default variant takes the objects themselves when no
+        // customization needs them afterwards: no copy of a big bundle.
+        std::vector<SourceObject> base = config.customizations.empty() ? std::move(objects) : objects;
+        if (auto spec = finish(config, std::move(base), scope, "")) b.default_spec = add_spec(std::move(*spec));
         for (auto& c : config.customizations) {
             std::vector<SourceObject> variant = objects;
             size_t at_start = problems_.size();
@@ -212,8 +232,20 @@ private:
         return b;
     }
 
+    // Distinct specs are counted once (customizations that render the same
+    // bytes share a spec); the first one past the limit is reported.
+    void count_fleet_spec(const BundleConfig& config, const Spec& spec) {
+        fleet_spec_bytes_ += spec.json.size();
+        if (fleet_spec_bytes_ <= limits_.max_fleet_spec_bytes || fleet_spec_reported_) return;
+        fleet_spec_reported_ = true;
+        problems_.add(config.file, 0, cat("rendered specs of the repository add up to more than the limit of ",
+                                          limits_.max_fleet_spec_bytes, " bytes"));
+    }
+
     const FileMap& files_;
     const Limits& limits_;
+    size_t fleet_spec_bytes_ = 0;
+    bool fleet_spec_reported_ = false;
     Problems problems_;
     FleetConfig fleet_config_;
     PatchFiles patch_files_;

@@ -8,7 +8,8 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <sstream>
+#include <istream>
+#include <streambuf>
 #include <unordered_map>
 
 #include "common/text.h"
@@ -321,6 +322,17 @@ std::string json_reason(std::string what) {
 
 struct TooDeep {};
 
+// yaml-cpp reads from a std::istream; this one reads the caller's bytes in
+// place instead of copying a file of up to Limits::max_file_bytes into an
+// istringstream.
+class ViewBuffer : public std::streambuf {
+public:
+    explicit ViewBuffer(std::string_view text) {
+        char* begin = const_cast<char*>(text.data());  // only ever read
+        setg(begin, begin, begin + text.size());
+    }
+};
+
 }  // namespace
 
 bool valid_utf8(std::string_view s) {
@@ -383,7 +395,8 @@ Result<json> yaml_scalar(std::string_view tag, std::string_view value) {
 std::vector<SourceDoc> parse_yaml_stream(const std::string& file, std::string_view text,
                                          const ParseOptions& options, Problems& problems) {
     std::vector<SourceDoc> docs;
-    std::istringstream in{std::string(text)};
+    ViewBuffer buffer(text);
+    std::istream in(&buffer);
     JsonBuilder builder(file, options, problems, docs);
     try {
         YAML::Parser parser(in);

@@ -302,7 +302,9 @@ TEST_CASE("a download broken by a disconnect resumes from the stored length") {
     REQUIRE(s->on_frame(ScriptedHub::desired({big})));
     REQUIRE(s->on_frame(chunks[0]));
     REQUIRE(s->on_frame(chunks[1]));
-    // The link drops; a new session asks for the rest only.
+    // The link drops (its session ends, storing what it received); a new
+    // session asks for the rest only.
+    s.reset();
     s = h.welcomed();
     auto fetches = h.take(v1::Envelope::kFetch);
     REQUIRE(fetches.size() == 1);

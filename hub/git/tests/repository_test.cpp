@@ -144,7 +144,7 @@ TEST_CASE("branch_head follows new pushes and read_commit_files reads any commit
     CHECK_FALSE(git::branch_head(*repo, "main")->has_value());
 }
 
-TEST_CASE("read_commit_files skips symlinks and enforces the size and count limits") {
+TEST_CASE("read_commit_files skips symlinks and enforces the size, count and total size limits") {
     TempDir tmp;
     GitCli git(tmp);
     std::string bare = tmp.path() + "/fleet.git";
@@ -180,6 +180,15 @@ TEST_CASE("read_commit_files skips symlinks and enforces the size and count limi
     auto too_many = git::read_commit_files(*repo, head, few);
     REQUIRE_FALSE(too_many.has_value());
     CHECK(too_many.error().message == cat("commit ", head, " has more than 2 YAML/JSON files"));
+
+    // a.yaml 5 + b.yaml 101 + run.json 2 bytes, checked from object headers.
+    render::Limits little;
+    little.max_input_bytes = 107;
+    auto too_much = git::read_commit_files(*repo, head, little);
+    REQUIRE_FALSE(too_much.has_value());
+    CHECK(too_much.error().message == cat("commit ", head, ": its YAML/JSON files hold more than the limit of 107 bytes"));
+    little.max_input_bytes = 108;
+    CHECK(git::read_commit_files(*repo, head, little).has_value());
 }
 
 TEST_CASE("bad arguments are errors naming what is wrong") {

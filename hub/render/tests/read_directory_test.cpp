@@ -53,7 +53,7 @@ TEST_CASE("read_directory reads the YAML and JSON files of a working tree like G
                     });
 }
 
-TEST_CASE("read_directory refuses oversized files, too many files and missing directories by name") {
+TEST_CASE("read_directory refuses oversized files, too many or too much in all, and missing directories by name") {
     TempTree t;
     t.write("a.yaml", std::string(20, 'a'));
     t.write("b.yaml", "b");
@@ -64,6 +64,10 @@ TEST_CASE("read_directory refuses oversized files, too many files and missing di
     limits = {};
     limits.max_files = 1;
     CHECK(read_directory(t.root(), limits).error().message == cat(t.root(), " has more than 1 YAML/JSON files"));
+    limits = {};
+    limits.max_input_bytes = 20;
+    CHECK(read_directory(t.root(), limits).error().message ==
+          cat(t.root(), ": its YAML/JSON files hold more than the limit of 20 bytes"));
     CHECK(starts_with(read_directory(t.root() + "/missing").error().message, cat("cannot read ", t.root(), "/missing: ")));
     CHECK(read_directory(t.root() + "/b.yaml").error().message == cat(t.root(), "/b.yaml is not a directory"));
 }
