@@ -56,6 +56,11 @@ Result<std::unique_ptr<LinkLoop>> LinkLoop::create(const LoopOptions& options) {
     // connection being torn down while its replacement dials. Past the
     // limit lws fails new connections in ways it does not always report.
     info.fd_limit_per_thread = static_cast<unsigned>(2 * options.max_links + kSpareFds);
+    // DO_SSL_GLOBAL_INIT is needed (lws sets up its OpenSSL ex-data index
+    // there), and each context's destruction de-initialises OpenSSL for the
+    // whole process: with several loops (fleetsim) the later ones' SSL
+    // objects are then reported as leaked at exit. Harmless at exit; see
+    // tools/fleetsim/lsan.supp.
     // Never the OS CA store: the agent trusts exactly the hub's CA (and
     // skipping the store spares OpenSSL a CA directory scan per handshake).
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;

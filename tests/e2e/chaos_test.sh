@@ -43,6 +43,7 @@ proxy() {
     [[ $answer == ok* ]]
 }
 
+LSAN_OPTIONS="suppressions=$DROVER_SOURCE/tools/fleetsim/lsan.supp" \
 "$SIM_BIN" --hub "wss://127.0.0.1:$PROXY_PORT" --ca "$T/hub/tls/ca.pem" --token "$REG" --agents $N \
     --labels role=sim --backoff-base 100ms --backoff-cap 1s --heartbeat 500ms --idle-timeout 2s \
     --progress 250ms --report "$T/report.json" > "$T/fleetsim.out" 2> "$T/fleetsim.log" &

@@ -66,11 +66,13 @@ start_hub() {
 
 # Start (or start again) the hub on the data dir start_hub made, on a free port.
 restart_hub() {
-    local listen=${HUB_LISTEN:-127.0.0.1:0}
+    local listen=${HUB_LISTEN:-127.0.0.1:0} before
+    before=$(grep -c "listening on" "$T/hub.log" 2>/dev/null || true)
     "$HUB_BIN" serve --data "$T/hub" --listen "$listen" "$@" >> "$T/hub.log" 2>&1 &
     HUB_PID=$!
     PIDS+=("$HUB_PID")
-    wait_for "hub listening" 10 grep -q "listening on" "$T/hub.log"
+    # This run's own line: an earlier run's is already in the log.
+    wait_for "hub listening" 10 count_above "$T/hub.log" "listening on" "${before:-0}"
     PORT=$(grep -o 'listening on [a-z]*://[0-9.]*:[0-9]*' "$T/hub.log" | tail -n 1 | sed 's/.*://')
     HUB_LISTEN="127.0.0.1:$PORT"  # a restart keeps the address agents know
     HUB_WSS="wss://127.0.0.1:$PORT"
@@ -166,14 +168,9 @@ kill9_hub() {
 # count_above FILE PATTERN N: FILE has more than N lines matching PATTERN (grep -E).
 count_above() { [ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -gt "$3" ]; }
 
-# restart_hub_ready [args...]: restart_hub, then wait for this run's own
-# "listening on" line (restart_hub alone is satisfied by the previous run's).
-restart_hub_ready() {
-    local before
-    before=$(grep -c "listening on" "$T/hub.log" 2>/dev/null || true)
-    restart_hub "$@"
-    wait_for "the restarted hub listening" 10 count_above "$T/hub.log" "listening on" "$before"
-}
+# restart_hub_ready [args...]: restart_hub (which waits for this run's own
+# "listening on" line).
+restart_hub_ready() { restart_hub "$@"; }
 
 # agent_ready_at NAME N COMMIT: the agent runs exactly N bundles, all Ready
 # at COMMIT (all_ready_at alone also holds before any bundle is reported).
