@@ -36,7 +36,9 @@ struct Deployment {
 
 using DeploymentResult = std::expected<std::shared_ptr<const Deployment>, std::vector<render::Problem>>;
 
-// Render every bundle at commit, sign each spec and compress it once.
+// Render every bundle at commit, sign each spec and compress it once. The
+// specs' JSON is released once compressed (fleet.bundles[].specs[].json is
+// empty in a Deployment); content_by_digest holds what agents download.
 DeploymentResult build_deployment(const std::string& commit, const render::FileMap& files, const SigningKey& key);
 
 std::string desired_hash(const std::vector<v1::Deployment>& desired);
