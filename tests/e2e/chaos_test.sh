@@ -4,7 +4,6 @@
 # agent runs the last revision, and the hub holds every status event every
 # agent emitted: no gaps, nothing lost, nothing twice.
 source "$(dirname "$0")/lib.sh"
-PROXY_BIN="$DROVER_BUILD/tools/chaosproxy/chaosproxy"
 SIM_BIN="$DROVER_BUILD/tools/fleetsim/fleetsim"
 N=50
 PUSHES=20
@@ -27,21 +26,7 @@ REG=$(new_token --uses $N)
 
 SEED=${CHAOS_SEED:-$RANDOM}
 echo "chaos seed $SEED (set CHAOS_SEED to replay)"
-"$PROXY_BIN" --listen 127.0.0.1:0 --upstream "127.0.0.1:$PORT" --control 127.0.0.1:0 --seed "$SEED" \
-    --cut-every 1s..4s --stall-every 3s..10s --stall-for 1s..4s > "$T/proxy.out" 2> "$T/proxy.log" &
-PIDS+=($!)
-wait_for "proxy listening" 10 grep -q "control on" "$T/proxy.out"
-PROXY_PORT=$(sed -n 's/^listening on 127.0.0.1://p' "$T/proxy.out")
-CONTROL_PORT=$(sed -n 's/^control on 127.0.0.1://p' "$T/proxy.out")
-proxy() {
-    exec 3<>"/dev/tcp/127.0.0.1/$CONTROL_PORT"
-    echo "$1" >&3
-    local answer
-    read -r answer <&3
-    exec 3>&-
-    echo "$answer"
-    [[ $answer == ok* ]]
-}
+start_chaosproxy "$PORT" --seed "$SEED" --cut-every 1s..4s --stall-every 3s..10s --stall-for 1s..4s
 
 LSAN_OPTIONS="suppressions=$DROVER_SOURCE/tools/fleetsim/lsan.supp" \
 "$SIM_BIN" --hub "wss://127.0.0.1:$PROXY_PORT" --ca "$T/hub/tls/ca.pem" --token "$REG" --agents $N \
@@ -56,10 +41,10 @@ for i in $(seq 1 $PUSHES); do
     sleep 0.7
 done
 echo "pushed $PUSHES revisions under chaos; last $LAST"
-proxy stats
+proxy_cmd stats
 
-proxy "chaos off" > /dev/null || fail "chaos off"
-proxy resume > /dev/null || fail "resume"
+proxy_cmd chaos off > /dev/null
+proxy_cmd resume > /dev/null
 settled_at_last() {
     # (jq 1.6's -e succeeds on empty input: match the word instead)
     tail -n 1 "$T/fleetsim.out" | jq --arg c "$LAST" --argjson n $N '.settled == $n and .revisions[$c] == $n' |
@@ -67,7 +52,7 @@ settled_at_last() {
 }
 wait_for "all $N agents settled at the last revision after the chaos" 60 settled_at_last
 tail -n 1 "$T/fleetsim.out"
-CUTS=$(proxy stats | sed 's/^ok //' | jq .cut)
+CUTS=$(proxy_cmd stats | sed 's/^ok //' | jq .cut)
 [ "$CUTS" -ge 10 ] || fail "the chaos was too mild to mean anything: $CUTS cuts"
 pass "all $N agents run the last revision ($CUTS connections were cut)"
 
@@ -78,7 +63,7 @@ wait $SIM_PID || fail "fleetsim exited with an error"
 # Every status event each agent emitted is in the hub's history once, in seq order.
 jq -r '.[] | "\(.agent_id) \(.last_seq)"' "$T/report.json" | while read -r id last; do
     [ "$last" -ge 2 ] || fail "agent $id emitted only $last statuses"
-    read -r count lo hi acked <<< "$(sqlite3 -separator ' ' -cmd '.timeout 5000' "$T/hub/hub.db" \
+    IFS='|' read -r count lo hi acked <<< "$(sql "$(hub_db)" \
         "select count(*), min(seq), max(seq), (select acked_seq from agents where id='$id') from status_log where agent_id='$id'")"
     [ "$count $lo $hi $acked" = "$last 1 $last $last" ] ||
         fail "agent $id emitted seq 1..$last; hub holds $count events, seq $lo..$hi, acked $acked"

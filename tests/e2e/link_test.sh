@@ -5,7 +5,6 @@
 # reconnects by itself once the path works again, and a status emitted
 # while the link was dead still arrives.
 source "$(dirname "$0")/lib.sh"
-PROXY_BIN="$DROVER_BUILD/tools/chaosproxy/chaosproxy"
 
 start_hub
 stop_hub
@@ -24,20 +23,7 @@ YAML
 C1=$(push_fleet "app v1")
 REG=$(new_token)
 
-"$PROXY_BIN" --listen 127.0.0.1:0 --upstream "127.0.0.1:$PORT" --control 127.0.0.1:0 > "$T/proxy.out" 2> "$T/proxy.log" &
-PIDS+=($!)
-wait_for "proxy listening" 10 grep -q "control on" "$T/proxy.out"
-PROXY_PORT=$(sed -n 's/^listening on 127.0.0.1://p' "$T/proxy.out")
-CONTROL_PORT=$(sed -n 's/^control on 127.0.0.1://p' "$T/proxy.out")
-proxy() {  # proxy COMMAND: one control command; prints the answer
-    exec 3<>"/dev/tcp/127.0.0.1/$CONTROL_PORT"
-    echo "$1" >&3
-    local answer
-    read -r answer <&3
-    exec 3>&-
-    echo "$answer"
-    [[ $answer == ok* ]]
-}
+start_chaosproxy "$PORT"
 
 # The agent pings every 300 ms when the link is quiet and gives up after
 # 1.5 s of silence; the hub drops sessions silent for 2 s.
@@ -53,7 +39,7 @@ is_online a1 true || fail "hub dropped a quiet healthy session"
 pass "a quiet link survives on heartbeats"
 
 # The path goes silent without closing.
-proxy stall > /dev/null || fail "proxy stall"
+proxy_cmd stall > /dev/null
 wait_for "agent hangs up on the silent link" 10 grep -q "hanging up on" "$T/a1.log"
 wait_for "hub drops the dead session" 10 grep -q "dropping the dead link" "$T/hub.log"
 wait_for "hub shows a1 offline" 10 is_online a1 false
@@ -65,9 +51,9 @@ APPLIED="$T/a1/out/app/configmap.default.app.json"
 sed -i 's/"1"/"tampered"/' "$APPLIED"
 wait_for "drift healed offline" 10 grep -q '"1"' "$APPLIED"
 
-proxy resume > /dev/null || fail "proxy resume"
+proxy_cmd resume > /dev/null
 wait_for "hub shows a1 online again" 20 is_online a1 true
-wait_for "the offline Modified status reached the hub" 10 \
-    bash -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/hub/hub.db' \"select count(*) from status_log where state='Modified'\")\" -ge 1 ]"
+modified_stored() { [ "$(sql "$(hub_db)" "select count(*) from status_log where state = 'Modified'")" -ge 1 ]; }
+wait_for "the offline Modified status reached the hub" 10 modified_stored
 wait_for "a1 Ready again" 10 is_state a1 app Ready
 pass "agent reconnected by itself and its offline statuses arrived"
