@@ -1,6 +1,4 @@
 // drover-hub: `init` makes a data directory, `serve` runs the hub.
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/fd_limit.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -107,19 +106,6 @@ int run_init(const Args& args) {
     return 0;
 }
 
-// Every agent holds a socket: raise the soft open-file limit to the hard one
-// (a systemd service starts at 1024). lws sizes its tables from it.
-void raise_fd_limit() {
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
-    if (r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &r) != 0) getrlimit(RLIMIT_NOFILE, &r);
-    }
-    log::info("open-file limit ", r.rlim_cur, ": room for about ", r.rlim_cur > 64 ? r.rlim_cur - 64 : 0,
-              " agent connections");
-}
-
 LwsServer* g_server = nullptr;
 void on_signal(int) {
     if (g_server) g_server->stop();
@@ -195,7 +181,9 @@ int run_serve(const Args& args) {
     Fleet fleet(**store, key->public_pem(), unix_now_ms);
     auto deployed = (*store)->setting("deployed_commit");
     fleet.set_deployment_pending(deployed.has_value());
-    raise_fd_limit();
+    // Every agent holds a socket; lws sizes its tables from this limit.
+    uint64_t fds = raise_open_file_limit();
+    log::info("open-file limit ", fds, ": room for about ", fds > 64 ? fds - 64 : 0, " agent connections");
     LwsServer server(fleet, *listen);
     if (auto ok = server.start(); !ok) {
         log::error(ok.error().message);

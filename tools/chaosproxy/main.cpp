@@ -1,12 +1,11 @@
 // chaosproxy: a TCP relay that breaks links on purpose. See README.md.
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstdio>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "tools/chaosproxy/options.h"
 #include "tools/chaosproxy/relay.h"
@@ -18,14 +17,6 @@ drover::chaosproxy::Relay* g_relay = nullptr;
 
 void on_signal(int) {
     if (g_relay != nullptr) g_relay->stop();
-}
-
-// Thousands of relayed connections need twice as many descriptors.
-void raise_fd_limit() {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) drover::log::warn("cannot raise the open-file limit");
 }
 
 int bad_input(const std::string& message) {
@@ -57,7 +48,8 @@ int main(int argc, char** argv) {
         }
     }
 
-    raise_fd_limit();
+    // Thousands of relayed connections need twice as many descriptors.
+    drover::raise_open_file_limit();
     std::signal(SIGPIPE, SIG_IGN);
 
     Relay relay(std::move(*options), std::move(script));
