@@ -113,7 +113,6 @@ void HubLink::connect() {
     attempting_ = true;
     attempt_started_ = LinkLoop::now_ms();
     ++connect_attempts_;
-    ++closed_stats_.connect_attempts;
     // On failure lws may or may not have reported CONNECTION_ERROR already;
     // on_disconnected() acts once either way.
     lws* wsi = lws_client_connect_via_info(&i);
@@ -144,6 +143,7 @@ LinkStats HubLink::stats() const {
         }
     }
     s.sessions = sessions_started_;
+    s.connect_attempts = connect_attempts_;
     return s;
 }
 
