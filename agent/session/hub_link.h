@@ -132,6 +132,7 @@ private:
     LinkStats closed_stats_;       // connections that ended
     uint64_t live_sent_ = 0, live_received_ = 0;  // the current connection, last sample
 
+    bool poke_queued_ = false;  // guarded by the loop's poke mutex
     std::atomic<bool> welcomed_{false};
     std::atomic<int> sessions_started_{0};
     std::atomic<int> connect_attempts_{0};

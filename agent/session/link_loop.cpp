@@ -100,7 +100,11 @@ void LinkLoop::remove(HubLink* link) {
 void LinkLoop::poke(HubLink* link) {
     {
         std::lock_guard lock(poke_mutex_);
-        if (std::find(poked_.begin(), poked_.end(), link) == poked_.end()) poked_.push_back(link);
+        // A link is queued once however often it is poked (after a push,
+        // thousands of fleetsim agents poke within one pass).
+        if (link->poke_queued_) return;
+        link->poke_queued_ = true;
+        poked_.push_back(link);
     }
     lws_cancel_service(context_);
 }
@@ -119,6 +123,7 @@ void LinkLoop::drain_pokes() {
     {
         std::lock_guard lock(poke_mutex_);
         work.swap(poked_);
+        for (HubLink* link : work) link->poke_queued_ = false;
         posted.swap(posted_);
     }
     for (auto& fn : posted) {
