@@ -53,8 +53,9 @@ void AgentSession::on_frame(std::string_view frame) {
     }
     bool holdable = env->msg_case() == v1::Envelope::kFetch || env->msg_case() == v1::Envelope::kStatus;
     if (holdable && waiting_for_deployment()) {
-        if (held_.size() >= limits_.max_held_frames)
+        if (held_.size() >= limits_.max_held_frames || held_bytes_ + frame.size() > limits_.max_held_bytes)
             return end("the hub is still loading its deployed revision; reconnect later");
+        held_bytes_ += frame.size();
         held_.push_back(std::move(*env));
         return;
     }
@@ -178,6 +179,7 @@ void AgentSession::replay_held() {
     if (held_.empty() || waiting_for_deployment()) return;
     std::vector<v1::Envelope> held;
     held.swap(held_);
+    held_bytes_ = 0;
     for (auto& env : held) {
         if (phase_ != Phase::active) return;
         if (env.has_fetch()) handle_fetch(env.fetch());

@@ -26,7 +26,10 @@ struct SessionLimits {
     size_t max_fact_bytes = 256;
     size_t max_message_bytes = 4096;  // status messages are truncated beyond
     size_t chunks_in_flight = 4;
-    size_t max_held_frames = 256;  // fetches and statuses held while the hub starts
+    // Fetches and statuses held while the hub starts: frames and bytes (a
+    // status may carry up to a frame of message before it is truncated).
+    size_t max_held_frames = 256;
+    size_t max_held_bytes = 256 * 1024;
     uint64_t heartbeat_ms = 60'000;  // asked of agents in Welcome
 };
 
@@ -86,6 +89,7 @@ private:
     bool waiting_for_deployment() const;
     void replay_held();
     std::vector<v1::Envelope> held_;
+    size_t held_bytes_ = 0;
 };
 
 }  // namespace drover::hub

@@ -265,6 +265,26 @@ TEST_CASE("a restarted hub holds fetches and statuses until its revision is load
     CHECK(hub.store->status_log(r.id).size() == 1);
 }
 
+TEST_CASE("what a starting hub holds for an agent is bounded in bytes, not only in frames") {
+    Hub hub;
+    hub.fleet = std::make_unique<Fleet>(*hub.store, hub.key.public_pem(), [&hub] { return hub.now; });
+    hub.fleet->set_deployment_pending(true);
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t, SessionLimits{.max_held_bytes = 10'000});
+    register_agent(hub, t, s, {{"role", "gw"}});
+    v1::Envelope status;
+    status.mutable_status()->set_bundle("web");
+    status.mutable_status()->set_state(v1::FAILED);
+    status.mutable_status()->set_message(std::string(6'000, 'x'));
+    status.mutable_status()->set_seq(1);
+    s.on_frame(frame_of(status));
+    CHECK_FALSE(t.closed);
+    status.mutable_status()->set_seq(2);
+    s.on_frame(frame_of(status));
+    REQUIRE(t.closed);
+    CHECK(t.take().back().close().reason() == "the hub is still loading its deployed revision; reconnect later");
+}
+
 TEST_CASE("a newer session of the same agent replaces the older one without marking it offline") {
     Hub hub;
     MemoryTransport t1, t2;
