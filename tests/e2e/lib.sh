@@ -113,6 +113,16 @@ clone_fleet() {
     git -C "$T/fleet" checkout -q -b main 2>/dev/null || true
 }
 
+# write_app_bundle: bundle "app" for every agent, one ConfigMap
+# default/app with data.version "1" (applied as
+# OUT/app/configmap.default.app.json).
+write_app_bundle() {
+    mkdir -p "$T/fleet/app"
+    printf 'targets: [{selector: {}}]\n' > "$T/fleet/app/bundle.yaml"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {version: "1"}\n' \
+        > "$T/fleet/app/cm.yaml"
+}
+
 push_fleet() {
     local message=$1
     git -C "$T/fleet" add -A

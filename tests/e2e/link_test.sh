@@ -10,16 +10,7 @@ start_hub
 stop_hub
 restart_hub --idle-timeout 2s
 clone_fleet
-mkdir -p "$T/fleet/app"
-cat > "$T/fleet/app/bundle.yaml" <<'YAML'
-targets: [{selector: {}}]
-YAML
-cat > "$T/fleet/app/cm.yaml" <<'YAML'
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: app, namespace: default}
-data: {version: "1"}
-YAML
+write_app_bundle
 C1=$(push_fleet "app v1")
 REG=$(new_token)
 

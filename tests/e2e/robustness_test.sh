@@ -7,16 +7,7 @@ PROBE="$DROVER_BUILD/tests/frame_probe"
 
 start_hub
 clone_fleet
-mkdir -p "$T/fleet/app"
-cat > "$T/fleet/app/bundle.yaml" <<'YAML'
-targets: [{selector: {}}]
-YAML
-cat > "$T/fleet/app/cm.yaml" <<'YAML'
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: app, namespace: default}
-data: {version: "1"}
-YAML
+write_app_bundle
 C1=$(push_fleet "app v1")
 REG=$(new_token)
 start_agent a1 role=any --drift-interval 300ms
