@@ -53,8 +53,8 @@ struct Inflater::Stream {
     }
 };
 
-Inflater::Inflater(size_t max_out) : stream_(std::make_unique<Stream>()), max_out_(max_out) {
-    stream_->ready = inflateInit(&stream_->zs) == Z_OK;
+Inflater::Inflater(size_t max_out, Format format) : stream_(std::make_unique<Stream>()), max_out_(max_out) {
+    stream_->ready = inflateInit2(&stream_->zs, format == Format::gzip ? 16 + MAX_WBITS : MAX_WBITS) == Z_OK;
 }
 
 Inflater::~Inflater() = default;

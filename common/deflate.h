@@ -24,8 +24,10 @@ Result<std::string> inflate_bytes(std::string_view data, size_t max_out);
 class Inflater {
 public:
     using Sink = std::function<Result<void>(std::string_view)>;
+    // zlib: spec content. gzip: HTTP request bodies (Content-Encoding: gzip).
+    enum class Format { zlib, gzip };
 
-    explicit Inflater(size_t max_out);
+    explicit Inflater(size_t max_out, Format format = Format::zlib);
     ~Inflater();
     Inflater(const Inflater&) = delete;
     Inflater& operator=(const Inflater&) = delete;

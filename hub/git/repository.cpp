@@ -64,6 +64,13 @@ Result<Repo> open(const std::string& path) {
     return repo;
 }
 
+Repo Repo::adopt(RepositoryPtr repo, std::string path) {
+    Repo r;
+    r.repo_ = std::move(repo);
+    r.path_ = std::move(path);
+    return r;
+}
+
 Result<std::optional<std::string>> branch_head(Repo& repo, const std::string& branch) {
     if (auto ok = check_branch(branch); !ok) return std::unexpected(ok.error());
     git_oid oid;

@@ -17,6 +17,9 @@ class Repo {
 public:
     git_repository* get() const { return repo_.get(); }
     const std::string& path() const { return path_; }
+    // A repository handle made some other way (e.g. over a custom object
+    // database); `path` names it in messages.
+    static Repo adopt(RepositoryPtr repo, std::string path);
 
 private:
     friend Result<Repo> open(const std::string& path);

@@ -39,7 +39,10 @@ const std::vector<std::string_view> kMigrations = {
          agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
          bundle TEXT NOT NULL, digest TEXT NOT NULL, revision TEXT NOT NULL, state TEXT NOT NULL,
          message TEXT NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (agent_id, seq)) WITHOUT ROWID;)",
+    R"(ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'registration';)",
 };
+
+const char* kind_name(TokenKind kind) { return kind == TokenKind::push ? "push" : "registration"; }
 
 std::string labels_json(const Labels& labels) { return json(labels).dump(); }
 
@@ -109,14 +112,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
 void SqliteStore::add_token(const TokenRecord& t, const std::string& secret_hash) {
     std::lock_guard lock(mutex_);
     auto s = db_.prepare(
-        "INSERT INTO tokens (id, secret_hash, labels, uses_left, expires_ms, created_ms, revoked) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO tokens (id, secret_hash, labels, uses_left, expires_ms, created_ms, revoked, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, t.id).bind(2, secret_hash).bind(3, labels_json(t.labels));
     if (t.uses_left) s.bind(4, *t.uses_left);
     else s.bind_null(4);
     if (t.expires_ms) s.bind(5, *t.expires_ms);
     else s.bind_null(5);
-    s.bind(6, t.created_ms).bind(7, int64_t{t.revoked});
+    s.bind(6, t.created_ms).bind(7, int64_t{t.revoked}).bind(8, std::string(kind_name(t.kind)));
     s.run();
 }
 
@@ -140,9 +143,27 @@ Result<Registration> SqliteStore::register_with_token(const std::string& secret_
     return r;
 }
 
+Result<TokenRecord> SqliteStore::push_token(const std::string& secret_hash, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(
+        "SELECT id, expires_ms, created_ms, revoked FROM tokens WHERE secret_hash = ? AND kind = 'push'");
+    s.bind(1, secret_hash);
+    if (!s.step()) return fail("push token is not known to this hub");
+    TokenRecord t;
+    t.kind = TokenKind::push;
+    t.id = s.text(0);
+    if (!s.is_null(1)) t.expires_ms = s.int64(1);
+    t.created_ms = s.int64(2);
+    t.revoked = s.int64(3) != 0;
+    if (t.revoked) return fail(cat("push token ", t.id, " was revoked"));
+    if (t.expires_ms && *t.expires_ms <= now_ms) return fail(cat("push token ", t.id, " has expired"));
+    return t;
+}
+
 Result<TokenRecord> SqliteStore::consume_token_locked(const std::string& secret_hash, int64_t now_ms) {
     auto s = db_.prepare(
-        "SELECT id, labels, uses_left, expires_ms, created_ms, revoked FROM tokens WHERE secret_hash = ?");
+        "SELECT id, labels, uses_left, expires_ms, created_ms, revoked FROM tokens "
+        "WHERE secret_hash = ? AND kind = 'registration'");
     s.bind(1, secret_hash);
     if (!s.step()) return fail("registration token is not known to this hub");
     TokenRecord t;

@@ -16,6 +16,7 @@ public:
 
     void add_token(const TokenRecord& token, const std::string& secret_hash) override;
     Result<TokenRecord> consume_token(const std::string& secret_hash, int64_t now_ms) override;
+    Result<TokenRecord> push_token(const std::string& secret_hash, int64_t now_ms) override;
     Result<Registration> register_with_token(const std::string& secret_hash, const std::string& wanted_name,
                                              const std::string& credential_hash, int64_t now_ms) override;
     AgentRecord register_agent(const std::string& wanted_name, const std::string& credential_hash,

@@ -19,6 +19,10 @@
 
 namespace drover::hub {
 
+// Registration tokens enrol agents (each use registers one). Push tokens
+// let operators and CI `git push` to (and clone from) the hub's repository.
+enum class TokenKind { registration, push };
+
 struct TokenRecord {
     std::string id;                     // "tok_..." public id, safe to show
     Labels labels;                      // default labels of agents it enrols
@@ -26,6 +30,7 @@ struct TokenRecord {
     std::optional<int64_t> expires_ms;  // nullopt: never
     int64_t created_ms = 0;
     bool revoked = false;
+    TokenKind kind = TokenKind::registration;
 };
 
 struct AgentRecord {
@@ -103,6 +108,10 @@ public:
     // Atomically check (exists, not revoked, not expired, uses left) and use
     // one use of the token whose secret hashes to secret_hash.
     virtual Result<TokenRecord> consume_token(const std::string& secret_hash, int64_t now_ms) = 0;
+
+    // The push token whose secret hashes to secret_hash, if it exists and is
+    // neither revoked nor expired; the error says which.
+    virtual Result<TokenRecord> push_token(const std::string& secret_hash, int64_t now_ms) = 0;
 
     // consume_token + register_agent + a "registered" event, in one
     // transaction: first contact costs one fsync.

@@ -11,40 +11,18 @@
 #include "common/fs.h"
 #include "common/testing/temp_dir.h"
 #include "common/text.h"
+#include "hub/git/tests/git_cli.h"
 
 namespace fs = std::filesystem;
 using namespace drover;
 
 using drover::testing::TempDir;
 
+using drover::testing::GitCli;
+
 namespace {
 
-// Runs the real git CLI with a private HOME and no system config, so the
-// machine's git configuration cannot change the outcome. Output goes to a
-// log that is shown when the command fails.
-class GitCli {
-public:
-    explicit GitCli(const TempDir& home) : home_(home.path()) {}
-
-    void run(const std::string& dir, const std::string& args) {
-        std::string log = home_ + "/git.log";
-        std::string cmd = cat("cd '", dir, "' && env HOME='", home_, "' GIT_CONFIG_NOSYSTEM=1 ",
-                              "git -c user.name=Tester -c user.email=tester@example.com -c init.defaultBranch=trunk ",
-                              args, " >'", log, "' 2>&1");
-        int rc = std::system(cmd.c_str());
-        auto output = read_file(log);
-        INFO("git ", args, " in ", dir, ":\n", output ? *output : std::string("(no log)"));
-        REQUIRE(rc == 0);
-    }
-
-private:
-    std::string home_;
-};
-
-void write(const std::string& path, const std::string& text) {
-    fs::create_directories(fs::path(path).parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
+void write(const std::string& path, const std::string& text) { drover::testing::write_text(path, text); }
 
 }  // namespace
 
@@ -104,10 +82,7 @@ TEST_CASE("a clone of the hub repository checks out the main branch") {
 
     git.run(tmp.path(), cat("clone -q '", bare, "' two"));
     CHECK(fs::exists(tmp.path() + "/two/a.yaml"));
-    git.run(tmp.path() + "/two", "symbolic-ref HEAD");
-    auto log = read_file(tmp.path() + "/git.log");
-    REQUIRE(log.has_value());
-    CHECK(trim(*log) == "refs/heads/main");
+    CHECK(trim(git.run(tmp.path() + "/two", "symbolic-ref HEAD")) == "refs/heads/main");
 }
 
 TEST_CASE("branch_head follows new pushes and read_commit_files reads any commit") {

@@ -191,3 +191,49 @@ TEST_CASE("settings and events persist") {
     REQUIRE(ev.size() == 2);
     CHECK(ev[0].kind == "rejected");
 }
+
+TEST_CASE("a push token is found by its secret's hash and never used up") {
+    TempStore t;
+    t.store->add_token({.id = "tok_push", .uses_left = 1, .created_ms = 5, .kind = TokenKind::push}, "hp");
+    for (int i = 0; i < 3; ++i) {
+        auto p = t.store->push_token("hp", 10);
+        REQUIRE(p);
+        CHECK(p->id == "tok_push");
+        CHECK(p->kind == TokenKind::push);
+        CHECK(p->created_ms == 5);
+        CHECK_FALSE(p->revoked);
+    }
+    CHECK(t.store->push_token("nope", 10).error().message == "push token is not known to this hub");
+}
+
+TEST_CASE("revoked and expired push tokens are refused with their id") {
+    TempStore t;
+    t.store->add_token({.id = "tok_pr", .created_ms = 1, .revoked = true, .kind = TokenKind::push}, "hpr");
+    t.store->add_token({.id = "tok_pe", .expires_ms = 100, .created_ms = 1, .kind = TokenKind::push}, "hpe");
+    CHECK(t.store->push_token("hpr", 10).error().message == "push token tok_pr was revoked");
+    auto before = t.store->push_token("hpe", 99);
+    REQUIRE(before);
+    CHECK(before->expires_ms == 100);
+    CHECK(t.store->push_token("hpe", 100).error().message == "push token tok_pe has expired");
+}
+
+TEST_CASE("push and registration tokens do not stand in for each other") {
+    TempStore t;
+    t.store->add_token({.id = "tok_reg", .created_ms = 1}, "hreg");
+    t.store->add_token({.id = "tok_push", .created_ms = 1, .kind = TokenKind::push}, "hpush");
+    CHECK(t.store->push_token("hreg", 10).error().message == "push token is not known to this hub");
+    CHECK(t.store->consume_token("hpush", 10).error().message == "registration token is not known to this hub");
+    CHECK(t.store->register_with_token("hpush", "edge-1", "cred", 10).error().message ==
+          "registration token is not known to this hub");
+    CHECK(t.store->agents().empty());
+    CHECK(t.store->consume_token("hreg", 10));
+}
+
+TEST_CASE("a push token's kind survives a reopen") {
+    TempStore t;
+    t.store->add_token({.id = "tok_push", .created_ms = 1, .kind = TokenKind::push}, "hpush");
+    t.reopen();
+    auto p = t.store->push_token("hpush", 10);
+    REQUIRE(p);
+    CHECK(p->id == "tok_push");
+}
