@@ -1,5 +1,6 @@
 #include "common/crypto.h"
 
+#include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
 #include <sys/random.h>
 
@@ -39,6 +40,18 @@ std::string Sha256::finish() {
     std::string out(kDigestSize, '\0');
     mbedtls_sha256_finish_ret(&ctx_->ctx, reinterpret_cast<unsigned char*>(out.data()));
     mbedtls_sha256_starts_ret(&ctx_->ctx, 0);
+    return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+    std::string out(kDigestSize, '\0');
+    // Fails only for a missing digest or on allocation failure: broken
+    // infrastructure, not input.
+    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                        reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                        reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                        reinterpret_cast<unsigned char*>(out.data())) != 0)
+        throw std::runtime_error("mbedtls HMAC-SHA256 failed");
     return out;
 }
 

@@ -14,6 +14,8 @@ std::string sha256_hex(std::string_view data);      // 64 hex chars
 std::string random_bytes(size_t n);                  // from the OS CSPRNG; throws if unavailable
 // A URL-safe random secret with a readable prefix: "drv_reg_3f9a...".
 std::string random_token(std::string_view prefix, size_t bytes = 24);
+// HMAC-SHA256 (RFC 2104) of data under key: 32 raw bytes.
+std::string hmac_sha256(std::string_view key, std::string_view data);
 // Constant-time comparison for secrets and their hashes.
 bool equal_secret(std::string_view a, std::string_view b);
 
