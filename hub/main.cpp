@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,8 +16,15 @@
 #include "common/text.h"
 #include "drover_config.h"
 #include "hub/data_dir.h"
+#include "hub/git/quarantine.h"
+#include "hub/git/upstream.h"
+#include "hub/server/git_endpoint.h"
 #include "hub/server/git_watcher.h"
 #include "hub/server/lws_server.h"
+#include "hub/server/push_handler.h"
+#include "hub/server/upstream_mirror.h"
+#include "hub/server/webhook_signature.h"
+#include "hub/server/worker_pool.h"
 #include "hub/store/sqlite_store.h"
 
 using namespace drover;
@@ -29,12 +38,23 @@ constexpr const char* kUsage = R"(usage:
       server certificate (SANs from --hostname; default localhost, 127.0.0.1, ::1),
       spec-signing key and admin token.
   drover-hub serve --data DIR [--listen ADDR:PORT] [--branch main] [--insecure]
-                   [--idle-timeout 180s]
-      Serve agents on wss://ADDR:PORT/v1/agent and the API on https://ADDR:PORT/api/v1
-      (default 127.0.0.1:8443). Deploys every new commit on the branch of DIR/fleet.git.
+                   [--idle-timeout 180s] [--git-anonymous-read] [--git-allow-force-push]
+                   [--git-upstream URL [--git-branch B] [--git-interval 60s]
+                    [--git-webhook-secret-file FILE] [--git-ssh-key FILE]
+                    [--git-user USER --git-password-file FILE]]
+      Serve agents on wss://ADDR:PORT/v1/agent, the API on https://ADDR:PORT/api/v1 and
+      the fleet repository on https://ADDR:PORT/git/fleet.git (default 127.0.0.1:8443).
+      Deploys every new commit on the branch (--branch, default main); a push whose
+      bundles do not render is refused.
       --insecure serves plain ws:// and http:// (loopback experiments only).
       --idle-timeout drops an agent session that sent nothing for that long (a
       dead link) and shows the agent offline; agents are asked to ping every third.
+      --git-anonymous-read lets anyone clone and fetch (pushes always need a token).
+      --git-allow-force-push accepts non-fast-forward pushes.
+      --git-upstream makes the hub a mirror: it follows branch B (default: --branch)
+      of URL (https, ssh, file), fetching every --git-interval and when
+      POST /api/v1/hooks/git arrives signed with the secret in
+      --git-webhook-secret-file; pushes to the hub are refused.
   drover-hub --help | --version
 )";
 
@@ -52,6 +72,10 @@ struct Args {
     bool insecure = false;
     std::string log_level = "info";
     std::chrono::milliseconds idle_timeout{180'000};
+    bool git_anonymous_read = false;
+    bool git_allow_force_push = false;
+    std::string git_upstream, git_branch, git_webhook_secret_file, git_ssh_key, git_user, git_password_file;
+    std::chrono::milliseconds git_interval{60'000};
 };
 
 Result<Args> parse_args(int argc, char** argv) {
@@ -75,11 +99,28 @@ Result<Args> parse_args(int argc, char** argv) {
             if (!ms || *ms < 300)
                 return fail(cat("--idle-timeout ", quoted(*v), " is not a duration of at least 300ms (like 180s)"));
             a.idle_timeout = std::chrono::milliseconds(*ms);
-        } else if (arg == "--insecure") a.insecure = true;
+        } else if (arg == "--git-interval" && (v = value())) {
+            auto ms = parse_duration_ms(*v);
+            if (!ms || *ms < 1000)
+                return fail(cat("--git-interval ", quoted(*v), " is not a duration of at least 1s (like 60s)"));
+            a.git_interval = std::chrono::milliseconds(*ms);
+        } else if (arg == "--git-upstream" && (v = value())) a.git_upstream = *v;
+        else if (arg == "--git-branch" && (v = value())) a.git_branch = *v;
+        else if (arg == "--git-webhook-secret-file" && (v = value())) a.git_webhook_secret_file = *v;
+        else if (arg == "--git-ssh-key" && (v = value())) a.git_ssh_key = *v;
+        else if (arg == "--git-user" && (v = value())) a.git_user = *v;
+        else if (arg == "--git-password-file" && (v = value())) a.git_password_file = *v;
+        else if (arg == "--git-anonymous-read") a.git_anonymous_read = true;
+        else if (arg == "--git-allow-force-push") a.git_allow_force_push = true;
+        else if (arg == "--insecure") a.insecure = true;
         else if (!v) return std::unexpected(v.error());
         else return fail(cat("unknown option ", quoted(arg)));
     }
     if (a.data.empty()) return fail("--data DIR is required");
+    if (a.git_upstream.empty() && (!a.git_branch.empty() || !a.git_webhook_secret_file.empty() ||
+                                   !a.git_ssh_key.empty() || !a.git_user.empty() || !a.git_password_file.empty()))
+        return fail("--git-branch, --git-webhook-secret-file, --git-ssh-key, --git-user and --git-password-file "
+                    "need --git-upstream URL");
     return a;
 }
 
@@ -150,6 +191,51 @@ void apply_update(Fleet& fleet, GitUpdate update) {
               deployment->fleet.bundles.size(), " bundles");
 }
 
+Result<git::Upstream> upstream_from(const Args& args) {
+    git::Upstream u;
+    u.url = args.git_upstream;
+    u.branch = args.git_branch.empty() ? args.branch : args.git_branch;
+    u.ssh_key_path = args.git_ssh_key;
+    u.https_user = args.git_user;
+    if (!args.git_password_file.empty()) {
+        auto password = read_file(args.git_password_file, 4096);
+        if (!password) return fail(cat("--git-password-file: ", password.error().message));
+        u.https_password = std::string(trim(*password));
+    }
+    if (auto ok = git::check_upstream(u); !ok) return fail(cat("--git-upstream: ", ok.error().message));
+    return u;
+}
+
+void apply_mirror_report(Fleet& fleet, const MirrorReport& report) {
+    int64_t now = fleet.now_ms();
+    if (!report.fetch_error.empty()) {
+        fleet.store().add_event("mirror", cat("fetching the upstream failed: ", report.fetch_error), now);
+        return;
+    }
+    fleet.set_rejection(Rejection{report.commit, report.problems});
+    std::string first = report.problems.substr(0, report.problems.find('\n'));
+    fleet.store().add_event("rejected", cat("upstream commit ", report.commit.substr(0, 12), " (", report.summary,
+                                            ") refused, not deployed: ", first),
+                            now);
+}
+
+HttpResponse json_reply(int status, const std::string& key, const std::string& value) {
+    nlohmann::json body = {{key, value}};
+    return {status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", {}};
+}
+
+// POST /api/v1/hooks/git: GitHub, Gitea or GitLab says the upstream changed.
+HttpResponse git_webhook(UpstreamMirror* mirror, const std::string& secret, const HttpRequest& req) {
+    if (!mirror) return json_reply(404, "error", "this hub does not mirror an upstream (drover-hub serve --git-upstream)");
+    if (req.method != "POST") return json_reply(405, "error", "use POST for /api/v1/hooks/git");
+    if (secret.empty())
+        return json_reply(403, "error", "webhooks are off: start the hub with --git-webhook-secret-file FILE");
+    auto ok = verify_webhook({req.hub_signature_256, req.gitea_signature, req.gitlab_token, req.body}, secret);
+    if (!ok) return json_reply(401, "error", ok.error().message);
+    mirror->wake();
+    return json_reply(202, "status", "fetching the upstream now");
+}
+
 int run_serve(const Args& args) {
     DataDir dir{args.data};
     auto listen = parse_listen(args.listen);
@@ -196,13 +282,63 @@ int run_serve(const Args& args) {
     GitWatcher watcher(dir.repo(), args.branch, *key, [&server](GitUpdate update) {
         server.post([&server, u = std::move(update)]() mutable { apply_update(server.fleet(), std::move(u)); });
     });
+
+    std::unique_ptr<UpstreamMirror> mirror;
+    std::string webhook_secret;
+    if (!args.git_upstream.empty()) {
+        auto upstream = upstream_from(args);
+        if (!upstream) return usage_error(upstream.error().message);
+        if (!args.git_webhook_secret_file.empty()) {
+            auto secret = read_file(args.git_webhook_secret_file, 4096);
+            if (!secret || trim(*secret).empty()) {
+                log::error("--git-webhook-secret-file: ", secret ? "the file is empty" : secret.error().message);
+                return 1;
+            }
+            webhook_secret = std::string(trim(*secret));
+        }
+        mirror = std::make_unique<UpstreamMirror>(
+            dir.repo(), *upstream, args.branch, *key, args.git_interval,
+            [&watcher](GitUpdate update) { watcher.offer(std::move(update)); },
+            [&server](MirrorReport report) {
+                server.post([&server, report = std::move(report)] { apply_mirror_report(server.fleet(), report); });
+            });
+        log::info("mirroring ", git::redacted_url(upstream->url), " (branch ", upstream->branch, ") every ",
+                  args.git_interval.count() / 1000, " s; pushes to the hub are refused");
+    }
+    server.set_webhook([&mirror, &webhook_secret](const HttpRequest& req) {
+        return git_webhook(mirror.get(), webhook_secret, req);
+    });
+
+    git::sweep_quarantines(dir.repo());
+    WorkerPool workers(2);
+    GitEndpointOptions git_options;
+    git_options.repo_path = dir.repo();
+    git_options.branch = args.branch;
+    git_options.anonymous_read = args.git_anonymous_read;
+    git_options.agent = cat("drover/", DROVER_VERSION);
+    if (!args.git_upstream.empty()) git_options.mirror_of = git::redacted_url(args.git_upstream);
+    PushSettings push_settings;
+    push_settings.repo_path = dir.repo();
+    push_settings.branch = args.branch;
+    push_settings.allow_non_fast_forward = args.git_allow_force_push;
+    push_settings.agent = git_options.agent;
+    PushHandler push(push_settings, *key, [&watcher](GitUpdate update) { watcher.offer(std::move(update)); });
+    GitEndpoint git_endpoint(server.fleet(), git_options, push, workers,
+                             [&server](std::function<void()> fn) { server.post(std::move(fn)); });
+    server.set_git(&git_endpoint);
+    log::info("serving the fleet repository at ", args.insecure ? "http" : "https", "://", listen->host, ":",
+              server.port(), "/git/fleet.git");
+
     watcher.start(deployed);
+    if (mirror) mirror->start();
 
     g_server = &server;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     server.run();
     log::info("shutting down");
+    if (mirror) mirror->stop();
+    workers.stop();
     watcher.stop();
     g_server = nullptr;
     return 0;

@@ -1,5 +1,7 @@
 #include "hub/server/fleet.h"
 
+#include <nlohmann/json.hpp>
+
 #include "common/log.h"
 #include "hub/server/agent_session.h"
 
@@ -8,7 +10,44 @@ namespace drover::hub {
 Fleet::Fleet(Store& store, std::string signing_key_pem, Clock clock)
     : store_(store), signing_key_pem_(std::move(signing_key_pem)), clock_(std::move(clock)) {}
 
+namespace {
+
+bool same_specs(const render::Bundle& a, const render::Bundle& b) {
+    if (a.specs.size() != b.specs.size()) return false;
+    for (size_t i = 0; i < a.specs.size(); ++i)
+        if (a.specs[i].digest != b.specs[i].digest || a.specs[i].customization != b.specs[i].customization) return false;
+    return a.depends_on == b.depends_on && a.keep_resources == b.keep_resources && a.self_heal == b.self_heal &&
+           a.paused == b.paused;
+}
+
+}  // namespace
+
+const std::map<std::string, std::string>& Fleet::bundle_commits() {
+    if (!bundle_commits_) {
+        bundle_commits_.emplace();
+        auto stored = nlohmann::json::parse(store_.setting("bundle_commits").value_or("{}"), nullptr, false);
+        if (stored.is_object())
+            for (auto& [name, commit] : stored.items())
+                if (commit.is_string()) (*bundle_commits_)[name] = commit.get<std::string>();
+    }
+    return *bundle_commits_;
+}
+
 void Fleet::deploy(std::shared_ptr<const Deployment> deployment) {
+    // Which commit last changed each bundle: kept while its specs stay the
+    // same (and, for the revision loaded at start-up, taken from the store).
+    std::map<std::string, std::string> commits;
+    const auto& known = bundle_commits();
+    for (auto& bundle : deployment->fleet.bundles) {
+        auto it = known.find(bundle.name);
+        const render::Bundle* before = deployment_ ? deployment_->fleet.find(bundle.name) : nullptr;
+        bool unchanged = deployment_ ? before && same_specs(*before, bundle) : true;
+        commits[bundle.name] = unchanged && it != known.end() ? it->second : deployment->commit;
+    }
+    if (commits != known) {
+        store_.set_setting("bundle_commits", nlohmann::json(commits).dump());
+        bundle_commits_ = std::move(commits);
+    }
     deployment_ = std::move(deployment);
     // Copy: a refresh may end a session, which detaches it from sessions_.
     auto sessions = sessions_;

@@ -35,6 +35,9 @@ public:
     void set_deployment_pending(bool pending) { deployment_pending_ = pending; }
     // Swap in a new revision and tell every online agent whose desired set changed.
     void deploy(std::shared_ptr<const Deployment> deployment);
+    // The commit that last changed each deployed bundle's specs (what a
+    // `git revert` rolls back to shows up here). Kept in the store.
+    const std::map<std::string, std::string>& bundle_commits();
     const std::optional<Rejection>& rejection() const { return rejection_; }
     void set_rejection(std::optional<Rejection> rejection) { rejection_ = std::move(rejection); }
 
@@ -65,6 +68,7 @@ private:
     std::shared_ptr<const Deployment> deployment_;
     bool deployment_pending_ = false;
     std::optional<Rejection> rejection_;
+    std::optional<std::map<std::string, std::string>> bundle_commits_;  // loaded on first use
     std::map<std::string, AgentSession*> sessions_;
     std::vector<StatusBatch> queued_;
     std::vector<PresenceUpdate> presence_;

@@ -22,8 +22,21 @@ void GitWatcher::start(std::optional<std::string> deployed) {
 }
 
 void GitWatcher::stop() {
-    stopping_.store(true);
+    {
+        std::lock_guard lock(mutex_);
+        stopping_.store(true);
+    }
+    wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+}
+
+void GitWatcher::offer(GitUpdate update) {
+    {
+        std::lock_guard lock(mutex_);
+        offered_ = std::move(update);
+        poke_ = true;
+    }
+    wake_.notify_all();
 }
 
 GitUpdate GitWatcher::render(git::Repo& repo, const std::string& commit) {
@@ -68,10 +81,17 @@ void GitWatcher::run(std::optional<std::string> deployed) {
                 log::error("git: ", head.error().message);
             } else if (*head && *head != seen) {
                 seen = *head;
-                deliver_(render(*repo, **head));
+                std::optional<GitUpdate> offered;
+                {
+                    std::lock_guard lock(mutex_);
+                    if (offered_ && offered_->commit == **head) offered = std::exchange(offered_, std::nullopt);
+                }
+                deliver_(offered ? std::move(*offered) : render(*repo, **head));
             }
         }
-        std::this_thread::sleep_for(interval_);
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, interval_, [this] { return poke_ || stopping_.load(); });
+        poke_ = false;
     }
 }
 

@@ -6,6 +6,8 @@
 // (250 ms) notices a `git push` well within a second.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,6 +34,10 @@ public:
     // Render `deployed` first (the last good revision, if any), then follow the branch.
     void start(std::optional<std::string> deployed);
     void stop();
+    // A revision already rendered (by a push, or the mirror) that the branch
+    // is about to point at: used instead of rendering it again, and the
+    // watcher looks at the branch at once. Thread-safe.
+    void offer(GitUpdate update);
 
 private:
     void run(std::optional<std::string> deployed);
@@ -43,6 +49,10 @@ private:
     std::function<void(GitUpdate)> deliver_;
     std::chrono::milliseconds interval_;
     std::atomic<bool> stopping_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::optional<GitUpdate> offered_;
+    bool poke_ = false;
     std::thread thread_;
 };
 

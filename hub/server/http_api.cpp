@@ -6,6 +6,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "hub/server/credentials.h"
 #include "hub/server/status_view.h"
 
 namespace drover::hub {
@@ -22,10 +23,9 @@ HttpResponse reply(int status, const json& body) {
 HttpResponse error(int status, const std::string& message) { return reply(status, {{"error", message}}); }
 
 bool authorized(Fleet& fleet, const HttpRequest& req) {
-    constexpr std::string_view prefix = "Bearer ";
-    if (!starts_with(req.authorization, prefix)) return false;
-    auto want = fleet.store().setting("admin_token_sha256");
-    return want && equal_secret(*want, sha256_hex(req.authorization.substr(prefix.size())));
+    if (!starts_with(req.authorization, "Bearer ")) return false;
+    auto caller = identify(fleet, req.authorization);
+    return caller && caller->admin;
 }
 
 Result<json> parse_body(const HttpRequest& req) {
@@ -49,9 +49,17 @@ Result<Labels> labels_from(const json& j, const char* field) {
 }
 
 HttpResponse create_token(Fleet& fleet, const json& body) {
+    TokenRecord t;
+    if (body.contains("kind")) {
+        auto& k = body["kind"];
+        if (k == "push") t.kind = TokenKind::push;
+        else if (k != "registration") return error(400, "kind must be \"registration\" or \"push\"");
+    }
+    bool push = t.kind == TokenKind::push;
+    if (push && (body.contains("labels") || body.contains("uses")))
+        return error(400, "labels and uses belong to registration tokens, not push tokens");
     auto labels = labels_from(body, "labels");
     if (!labels) return error(400, labels.error().message);
-    TokenRecord t;
     t.labels = *labels;
     t.created_ms = fleet.now_ms();
     if (body.contains("uses")) {
@@ -66,15 +74,18 @@ HttpResponse create_token(Fleet& fleet, const json& body) {
         t.expires_ms = t.created_ms + *ms;
     }
     t.id = random_token("tok_", 6);
-    std::string secret = random_token("drv_reg_", 24);
+    std::string secret = random_token(push ? "drv_push_" : "drv_reg_", 24);
     fleet.store().add_token(t, sha256_hex(secret));
-    fleet.store().add_event("token", cat("registration token ", t.id, " created"), t.created_ms);
-    log::info("registration token ", t.id, " created (labels ", format_labels(t.labels), ")");
-    return reply(201, {{"id", t.id},
-                       {"token", secret},
-                       {"labels", t.labels},
-                       {"uses", t.uses_left ? json(*t.uses_left) : json(nullptr)},
-                       {"expires_at", t.expires_ms ? json(rfc3339(*t.expires_ms)) : json(nullptr)}});
+    const char* kind = push ? "push" : "registration";
+    fleet.store().add_event("token", cat(kind, " token ", t.id, " created"), t.created_ms);
+    log::info(kind, " token ", t.id, " created", push ? "" : cat(" (labels ", format_labels(t.labels), ")"));
+    json out = {{"id", t.id}, {"kind", kind}, {"token", secret},
+                {"expires_at", t.expires_ms ? json(rfc3339(*t.expires_ms)) : json(nullptr)}};
+    if (!push) {
+        out["labels"] = t.labels;
+        out["uses"] = t.uses_left ? json(*t.uses_left) : json(nullptr);
+    }
+    return reply(201, out);
 }
 
 HttpResponse patch_labels(Fleet& fleet, const std::string& name, const json& body) {

@@ -11,21 +11,9 @@
 #include <string>
 
 #include "hub/server/fleet.h"
+#include "hub/server/http_message.h"
 
 namespace drover::hub {
-
-struct HttpRequest {
-    std::string method;  // "GET", "POST", ...
-    std::string path;    // without query string
-    std::string authorization;
-    std::string body;
-};
-
-struct HttpResponse {
-    int status = 200;
-    std::string content_type = "application/json";
-    std::string body;
-};
 
 constexpr size_t kMaxRequestBody = 64 * 1024;
 

@@ -5,12 +5,15 @@
 
 #include <cstring>
 #include <deque>
+#include <optional>
 
 #include "common/log.h"
 #include "common/tcp_info.h"
 #include "common/text.h"
 #include "hub/server/agent_session.h"
+#include "hub/server/git_endpoint.h"
 #include "hub/server/http_api.h"
+#include "hub/server/request_body.h"
 #include "proto/frame.h"
 
 namespace drover::hub {
@@ -19,6 +22,7 @@ namespace {
 
 constexpr const char* kAgentPath = "/v1/agent";
 constexpr size_t kHttpWriteChunk = 16 * 1024;
+constexpr size_t kMaxWebhookBody = 4 << 20;
 constexpr size_t kMaxDiscard = 16 << 20;  // bytes of an oversized frame read before closing anyway
 constexpr int kHelloTimeoutSeconds = 15;  // a connection must say Hello within this
 // Frames queued for one agent. Content is paced by the session (a few chunks
@@ -201,13 +205,20 @@ int agent_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
     return 0;
 }
 
-// ---- HTTP: the REST API -----------------------------------------------------
+// ---- HTTP: the REST API and the Git remote ---------------------------------
 
 struct HttpExchange {
     HttpRequest request;
     HttpResponse response;
     size_t sent = 0;
     bool too_large = false;
+    // Git requests: the body is decoded (de-chunked, gunzipped) into a
+    // spool, then handed to the GitEndpoint, which answers later.
+    std::optional<RequestBody> git_body;
+    bool replied = false;      // a response was chosen; later body bytes are dropped
+    bool close_after = false;  // end the connection after the response
+    bool final_written = false;
+    uint64_t id = 0;  // while a worker prepares the response
 };
 
 struct HttpSlot {
@@ -227,25 +238,107 @@ const char* method_name(int m) {
     }
 }
 
+std::string header(lws* wsi, lws_token_indexes token, size_t max = 4096) {
+    int n = lws_hdr_total_length(wsi, token);
+    if (n <= 0 || static_cast<size_t>(n) > max) return "";
+    std::string out(static_cast<size_t>(n) + 1, '\0');
+    if (lws_hdr_copy(wsi, out.data(), n + 1, token) < 0) return "";
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
+std::string custom_header(lws* wsi, const char* name) {
+    int nlen = static_cast<int>(std::strlen(name));
+    int n = lws_hdr_custom_length(wsi, name, nlen);
+    if (n <= 0 || n > 4096) return "";
+    std::string out(static_cast<size_t>(n) + 1, '\0');
+    if (lws_hdr_custom_copy(wsi, out.data(), n + 1, name, nlen) < 0) return "";
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
+std::string query_of(lws* wsi) {
+    std::string query;
+    char buf[1024];
+    for (int i = 0; i < 16; ++i) {
+        int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) break;
+        if (!query.empty()) query += '&';
+        query.append(buf, static_cast<size_t>(n));
+    }
+    return query;
+}
+
 // A bug or broken storage answers 500 for this request; the hub goes on.
-HttpResponse handle_safely(Fleet& fleet, const HttpRequest& req) {
+HttpResponse handle_safely(LwsServer& server, const HttpRequest& req) {
     try {
-        return handle_http(fleet, req);
+        if (req.path == "/api/v1/hooks/git" && server.webhook()) return server.webhook()(req);
+        return handle_http(server.fleet(), req);
     } catch (const std::exception& e) {
         log::error("HTTP ", req.method, " ", utf8_prefix(req.path, 200), " failed: ", e.what());
-        return {500, "application/json", "{\"error\":\"internal error in the hub (see its log)\"}\n"};
+        return {500, "application/json", "{\"error\":\"internal error in the hub (see its log)\"}\n", {}};
     }
 }
 
 int send_headers(lws* wsi, HttpExchange& ex) {
-    if (ex.too_large) ex.response = {413, "application/json", "{\"error\":\"request body is too large\"}\n"};
-    unsigned char buf[LWS_PRE + 1024];
-    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    if (ex.too_large) ex.response = {413, "application/json", "{\"error\":\"request body is too large\"}\n", {}};
+    ex.replied = true;
+    std::string buffer(LWS_PRE + 2048 + ex.response.headers.size() * 256, '\0');
+    auto* start = reinterpret_cast<unsigned char*>(buffer.data()) + LWS_PRE;
+    unsigned char *p = start, *end = reinterpret_cast<unsigned char*>(buffer.data()) + buffer.size() - 1;
     if (lws_add_http_common_headers(wsi, static_cast<unsigned>(ex.response.status), ex.response.content_type.c_str(),
-                                    ex.response.body.size(), &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
+                                    ex.response.body.size(), &p, end))
         return -1;
+    for (auto& [name, value] : ex.response.headers) {
+        std::string n = name + ":";
+        if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(n.c_str()),
+                                        reinterpret_cast<const unsigned char*>(value.data()),
+                                        static_cast<int>(value.size()), &p, end))
+            return -1;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
     lws_callback_on_writable(wsi);
+    return 0;
+}
+
+HttpResponse git_error(int status, const std::string& message) { return {status, "text/plain", message + "\n", {}}; }
+
+// The git body is complete: the endpoint answers through deliver().
+int finish_git(lws* wsi, HttpExchange& ex) {
+    LwsServer& server = server_of(wsi);
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);  // validating a push may take a while
+    auto spool = ex.git_body->finish();
+    ex.git_body.reset();
+    ex.replied = true;
+    if (!spool) {
+        ex.response = git_error(400, spool.error().message);
+        return send_headers(wsi, ex);
+    }
+    ex.id = server.await_response(wsi);
+    server.git()->finish(ex.request, std::move(*spool),
+                         [&server, id = ex.id](HttpResponse r) { server.deliver(id, std::move(r)); });
+    return 0;
+}
+
+int begin_git(lws* wsi, HttpExchange& ex, bool has_body) {
+    auto& req = ex.request;
+    std::string transfer = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+    bool chunked = transfer.find("chunked") != std::string::npos;
+    // Once the client is still sending a chunked body we cannot read to its
+    // end, the only way to answer is to close after the response.
+    ex.close_after = chunked;
+    GitBegin b = server_of(wsi).git()->begin(req);
+    if (b.reply) {
+        ex.response = std::move(*b.reply);
+        return send_headers(wsi, ex);
+    }
+    std::string encoding = header(wsi, WSI_TOKEN_HTTP_CONTENT_ENCODING);
+    if (!encoding.empty() && encoding != "gzip" && encoding != "identity") {
+        ex.response = git_error(415, cat("Content-Encoding ", quoted(utf8_prefix(encoding, 40)), " is not supported (gzip is)"));
+        return send_headers(wsi, ex);
+    }
+    ex.git_body.emplace(std::move(*b.spool), chunked, encoding == "gzip");
+    if (!has_body) return finish_git(wsi, ex);
     return 0;
 }
 
@@ -271,26 +364,64 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
             req.method = method_name(method);
             req.path = std::string(static_cast<const char*>(in));
-            char auth[512] = {0};
-            if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0) req.authorization = auth;
-            if (method == LWSHUMETH_POST || method == LWSHUMETH_PATCH || method == LWSHUMETH_PUT) {
-                if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) return 0;  // body follows
+            req.query = query_of(wsi);
+            req.authorization = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+            req.content_type = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+            bool has_body = (method == LWSHUMETH_POST || method == LWSHUMETH_PATCH || method == LWSHUMETH_PUT) &&
+                            (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+                             lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0);
+            if (server_of(wsi).git() && GitEndpoint::handles(req.path)) return begin_git(wsi, *slot->ex, has_body);
+            if (req.path == "/api/v1/hooks/git") {
+                req.hub_signature_256 = custom_header(wsi, "x-hub-signature-256:");
+                req.gitea_signature = custom_header(wsi, "x-gitea-signature:");
+                req.gitlab_token = custom_header(wsi, "x-gitlab-token:");
             }
-            slot->ex->response = handle_safely(server_of(wsi).fleet(), req);
+            if (has_body && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) return 0;  // body follows
+            slot->ex->response = handle_safely(server_of(wsi), req);
             return send_headers(wsi, *slot->ex);
         }
-        case LWS_CALLBACK_HTTP_BODY:
+        case LWS_CALLBACK_HTTP_BODY: {
             if (!slot || !slot->ex) return -1;
-            if (slot->ex->request.body.size() + len > kMaxRequestBody) slot->ex->too_large = true;
-            else slot->ex->request.body.append(static_cast<const char*>(in), len);
-            return 0;
-        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-            if (!slot || !slot->ex) return -1;
-            if (!slot->ex->too_large) slot->ex->response = handle_safely(server_of(wsi).fleet(), slot->ex->request);
-            return send_headers(wsi, *slot->ex);
-        case LWS_CALLBACK_HTTP_WRITEABLE: {
-            if (!slot || !slot->ex) return 0;
             auto& ex = *slot->ex;
+            if (ex.replied) return 0;  // answered early: drop the rest
+            if (ex.git_body) {
+                if (auto ok = ex.git_body->feed(std::string_view(static_cast<const char*>(in), len)); !ok) {
+                    ex.git_body.reset();
+                    ex.close_after = true;
+                    ex.response = git_error(ok.error().message.find("larger than") != std::string::npos ? 413 : 400,
+                                            ok.error().message);
+                    return send_headers(wsi, ex);
+                }
+                if (ex.git_body->ended()) return finish_git(wsi, ex);
+                return 0;
+            }
+            // Forges send whole push descriptions to webhooks: more room there.
+            size_t limit = ex.request.path == "/api/v1/hooks/git" ? kMaxWebhookBody : kMaxRequestBody;
+            if (ex.request.body.size() + len > limit) ex.too_large = true;
+            else ex.request.body.append(static_cast<const char*>(in), len);
+            return 0;
+        }
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+            if (!slot || !slot->ex) return -1;
+            auto& ex = *slot->ex;
+            if (ex.replied) return 0;
+            if (ex.git_body) {
+                if (!ex.git_body->chunked()) return finish_git(wsi, ex);
+                // lws counts a chunked body as 100 MiB: the client sent more than that.
+                ex.git_body.reset();
+                ex.close_after = true;
+                ex.response = git_error(413, "request body is too large for this hub (100 MiB)");
+                return send_headers(wsi, ex);
+            }
+            if (!ex.too_large) ex.response = handle_safely(server_of(wsi), ex.request);
+            return send_headers(wsi, ex);
+        }
+        case LWS_CALLBACK_HTTP_WRITEABLE: {
+            if (!slot || !slot->ex || !slot->ex->replied || slot->ex->id) return 0;
+            auto& ex = *slot->ex;
+            // The response is out (lws drained its own buffer before calling
+            // back): now the connection may close.
+            if (ex.final_written) return -1;
             size_t n = std::min(kHttpWriteChunk, ex.response.body.size() - ex.sent);
             bool last = ex.sent + n == ex.response.body.size();
             std::string buf(LWS_PRE + n, '\0');
@@ -303,13 +434,19 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
                 lws_callback_on_writable(wsi);
                 return 0;
             }
+            if (ex.close_after) {
+                ex.final_written = true;
+                lws_callback_on_writable(wsi);
+                return 0;
+            }
             delete slot->ex;
             slot->ex = nullptr;
             return lws_http_transaction_completed(wsi) ? -1 : 0;
         }
         case LWS_CALLBACK_CLOSED_HTTP:
             // lws may report a close with no per-connection memory attached.
-            if (slot) {
+            if (slot && slot->ex) {
+                if (slot->ex->id) server_of(wsi).forget_response(slot->ex->id);
                 delete slot->ex;
                 slot->ex = nullptr;
             }
@@ -353,6 +490,11 @@ Result<void> LwsServer::start() {
     info.user = this;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     info.retry_and_idle_policy = &kNoValidityTimers;
+    // HTTP/1.1 only. git streams large pushes as chunked HTTP/1.1 bodies,
+    // which the Git endpoint decodes itself; over h2 lws 4.1 gives no way
+    // to tell a POST with a body from one without (no Content-Length), and
+    // nothing the hub serves gains from h2.
+    info.alpn = "http/1.1";
     if (options_.host.find(':') != std::string::npos) info.options &= ~LWS_SERVER_OPTION_DISABLE_IPV6;
     if (options_.tls) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -412,6 +554,24 @@ void LwsServer::post(std::function<void()> fn) {
         posted_.push_back(std::move(fn));
     }
     if (context_) lws_cancel_service(context_);
+}
+
+uint64_t LwsServer::await_response(lws* wsi) {
+    uint64_t id = ++next_exchange_id_;
+    awaiting_[id] = wsi;
+    return id;
+}
+
+void LwsServer::deliver(uint64_t id, HttpResponse response) {
+    auto it = awaiting_.find(id);
+    if (it == awaiting_.end()) return;  // the client hung up meanwhile
+    lws* wsi = it->second;
+    awaiting_.erase(it);
+    auto* slot = static_cast<HttpSlot*>(lws_wsi_user(wsi));
+    if (!slot || !slot->ex) return;
+    slot->ex->id = 0;
+    slot->ex->response = std::move(response);
+    if (send_headers(wsi, *slot->ex) < 0) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 void LwsServer::drain_posted() {

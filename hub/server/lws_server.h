@@ -9,12 +9,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "common/error.h"
 #include "hub/server/fleet.h"
+#include "hub/server/http_message.h"
 
+struct lws;
 struct lws_context;
 struct lws_sorted_usec_list;
 
@@ -33,6 +36,7 @@ struct ListenOptions {
 };
 
 class WsConnection;
+class GitEndpoint;
 
 class LwsServer {
 public:
@@ -56,6 +60,20 @@ public:
     void add_connection(WsConnection* c) { connections_.insert(c); }
     void remove_connection(WsConnection* c) { connections_.erase(c); }
 
+    // The Git remote at /git/ and the webhook at /api/v1/hooks/git, when
+    // the hub serves them. Set before start().
+    void set_git(GitEndpoint* git) { git_ = git; }
+    GitEndpoint* git() const { return git_; }
+    using Webhook = std::function<HttpResponse(const HttpRequest&)>;
+    void set_webhook(Webhook hook) { webhook_ = std::move(hook); }
+    const Webhook& webhook() const { return webhook_; }
+    // HTTP responses prepared off the loop: an id for the connection
+    // waiting, then deliver() on the loop thread. A connection that closed
+    // meanwhile is forgotten and its response dropped.
+    uint64_t await_response(lws* wsi);
+    void deliver(uint64_t id, HttpResponse response);
+    void forget_response(uint64_t id) { awaiting_.erase(id); }
+
 private:
     static void on_sweep(::lws_sorted_usec_list* sul);
     void sweep_idle();
@@ -69,6 +87,10 @@ private:
     std::mutex posted_mutex_;
     std::vector<std::function<void()>> posted_;
     std::unordered_set<WsConnection*> connections_;
+    GitEndpoint* git_ = nullptr;
+    Webhook webhook_;
+    uint64_t next_exchange_id_ = 0;
+    std::unordered_map<uint64_t, lws*> awaiting_;
     struct Sweep;
     std::unique_ptr<Sweep> sweep_;  // the idle-sweep timer (an lws sul)
 };

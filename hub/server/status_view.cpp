@@ -72,13 +72,17 @@ json status_view(Fleet& fleet) {
     }
 
     json bundles_json = json::array();
-    for (auto& [name, c] : bundle_counts)
+    const auto& changed_in = fleet.bundle_commits();
+    for (auto& [name, c] : bundle_counts) {
+        auto commit = changed_in.find(name);
         bundles_json.push_back({{"name", name},
                                 {"revision", deployment ? deployment->commit : ""},
+                                {"commit", commit != changed_in.end() ? commit->second : ""},
                                 {"targeted", c.targeted},
                                 {"ready", c.ready},
                                 {"not_ready", c.targeted - c.ready},
                                 {"states", c.states}});
+    }
 
     json revision = {{"commit", deployment ? json(deployment->commit) : json(nullptr)}, {"error", nullptr}};
     if (auto& r = fleet.rejection()) revision["error"] = {{"commit", r->commit}, {"message", r->message}};

@@ -113,6 +113,17 @@ clone_fleet() {
     git -C "$T/fleet" checkout -q -b main 2>/dev/null || true
 }
 
+# git against the hub's smart-HTTP remote: its CA, no prompts, a private
+# HOME so the machine's git configuration (credential helpers) stays out.
+hub_git() {
+    HOME="$T/githome" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 GIT_SSL_CAINFO="$T/hub/tls/ca.pem" \
+        git -c user.name=e2e -c user.email=e2e@drover.invalid -c init.defaultBranch=main "$@"
+}
+# hub_url TOKEN: the repository URL with TOKEN as the password.
+hub_url() { echo "https://op:$1@127.0.0.1:$PORT/git/fleet.git"; }
+# clone_http DIR TOKEN: a working clone over HTTPS in $T/DIR.
+clone_http() { hub_git clone -q "$(hub_url "$2")" "$T/$1" 2>&1 | grep -v "cloned an empty repository" || true; }
+
 # write_app_bundle: bundle "app" for every agent, one ConfigMap
 # default/app with data.version "1" (applied as
 # OUT/app/configmap.default.app.json).

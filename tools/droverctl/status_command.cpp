@@ -23,13 +23,24 @@ const char* const kAgentsHelp =
 const char* const kBundlesHelp =
     "Usage: droverctl bundles\n"
     "\n"
-    "Lists bundles: revision, how many targeted agents are ready, states.\n";
+    "Lists bundles: commit, revision, how many targeted agents are ready, states.\n"
+    "\n"
+    "COMMIT is the commit that last changed the bundle; roll back with git revert\n"
+    "and git push:\n"
+    "  git revert COMMIT && git push\n"
+    "(the revert undoes everything COMMIT changed, in every bundle it touched).\n"
+    "REVISION is the deployed commit of the whole repository.\n"
+    "-o json prints the bundles of the hub's answer to GET /api/v1/status.\n";
 
 namespace {
 
 constexpr size_t kShortRevision = 12;
 
 std::string short_revision(const std::string& revision) { return revision.substr(0, kShortRevision); }
+
+// "-" rather than a blank cell: a hub that predates the field, or a bundle
+// whose last change it does not know.
+std::string short_commit(const std::string& commit) { return commit.empty() ? "-" : short_revision(commit); }
 
 std::string revision_lines(const json& status) {
     const json& revision = object_field(status, "revision");
@@ -101,9 +112,10 @@ std::string states_text(const json& states) {
 std::string bundles_section(const json& status) {
     const json& bundles = array_field(status, "bundles");
     if (bundles.empty()) return "No bundles deployed.\n";
-    Table table({"NAME", "REVISION", "READY", "NOT READY", "STATES"});
+    Table table({"NAME", "COMMIT", "REVISION", "READY", "NOT READY", "STATES"});
     for (const json& b : bundles) {
-        table.add_row({text_field(b, "name"), short_revision(text_field(b, "revision")),
+        table.add_row({text_field(b, "name"), short_commit(text_field(b, "commit")),
+                       short_revision(text_field(b, "revision")),
                        cat(int_field(b, "ready"), "/", int_field(b, "targeted")), cat(int_field(b, "not_ready")),
                        states_text(object_field(b, "states"))});
     }

@@ -21,7 +21,9 @@ enum class StatusView { all, agents, bundles };
 //            refused), the AGENTS table, PROBLEMS (bundles on agents that
 //            report a message and are not Ready), the BUNDLES table;
 //   agents:  the AGENTS table (and PROBLEMS);
-//   bundles: the BUNDLES table.
+//   bundles: the BUNDLES table: NAME, COMMIT (the commit that last changed
+//            the bundle, "-" when unknown), REVISION (the deployed commit of
+//            the repository), READY, NOT READY, STATES.
 std::string format_status(const nlohmann::json& status, StatusView view);
 
 int run_status(const Context& ctx, std::span<const std::string> args, StatusView view);

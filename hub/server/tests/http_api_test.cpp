@@ -15,7 +15,7 @@ struct Api {
     Api() { hub.store->set_setting("admin_token_sha256", sha256_hex(admin)); }
     HttpResponse call(const std::string& method, const std::string& path, const std::string& body = "",
                       std::optional<std::string> token = std::nullopt) {
-        return handle_http(*hub.fleet, {method, path, "Bearer " + token.value_or(admin), body});
+        return handle_http(*hub.fleet, {.method = method, .path = path, .authorization = "Bearer " + token.value_or(admin), .body = body});
     }
     json ok(const std::string& method, const std::string& path, const std::string& body = "") {
         auto r = call(method, path, body);
@@ -29,8 +29,8 @@ struct Api {
 TEST_CASE("the API refuses missing and wrong tokens") {
     Api api;
     CHECK(api.call("GET", "/api/v1/status", "", "wrong").status == 401);
-    CHECK(handle_http(*api.hub.fleet, {"GET", "/api/v1/status", "", ""}).status == 401);
-    CHECK(handle_http(*api.hub.fleet, {"GET", "/healthz", "", ""}).status == 200);
+    CHECK(handle_http(*api.hub.fleet, {.method = "GET", .path = "/api/v1/status"}).status == 401);
+    CHECK(handle_http(*api.hub.fleet, {.method = "GET", .path = "/healthz"}).status == 200);
 }
 
 TEST_CASE("token create validates its input and the token registers an agent with its labels") {
@@ -109,7 +109,7 @@ TEST_CASE("paths and stored messages that are not UTF-8 never break a JSON answe
     auto r = api.call("GET", "/api/v1/\xff\xfe");
     CHECK(r.status == 404);
     CHECK_FALSE(json::parse(r.body, nullptr, false).is_discarded());
-    r = handle_http(*api.hub.fleet, {"GET", "/\xff", "", ""});
+    r = handle_http(*api.hub.fleet, {.method = "GET", .path = "/\xff"});
     CHECK(r.status == 404);
     auto a = api.hub.store->register_agent("edge", "c", {}, 1);
     StatusRecord st;

@@ -37,8 +37,15 @@ CannedReply fake_hub(const RecordedRequest& r) {
     if (r.authorization != "Bearer admin-token")
         return {401, R"x({"error":"missing or wrong token (send Authorization: Bearer TOKEN)"})x"};
     if (r.method == "GET" && r.path == "/api/v1/status") return {200, std::string(kSampleStatus)};
-    if (r.method == "POST" && r.path == "/api/v1/tokens")
+    if (r.method == "POST" && r.path == "/api/v1/tokens") {
+        auto body = json::parse(r.body, nullptr, false);
+        if (body.value("kind", "") == "push") {
+            if (body.contains("labels") || body.contains("uses"))
+                return {400, R"({"error":"labels and uses belong to registration tokens, not push tokens"})"};
+            return {201, R"({"id":"tok_push1","kind":"push","token":"drv_push_4567","expires_at":"2026-12-21T10:00:00Z"})"};
+        }
         return {201, R"({"id":"tok_abc","token":"drv_reg_0123","labels":{"role":"gateway"},"uses":3,"expires_at":null})"};
+    }
     if (r.method == "PATCH" && r.path == "/api/v1/agents/edge-1/labels")
         return {200, R"({"name":"edge-1","labels":{"ring":"canary","role":"gateway"}})"};
     if (r.method == "PATCH") return {404, R"({"error":"no agent named \"edge-9\""})"};
@@ -54,7 +61,7 @@ TEST_CASE("status prints the tables and exits 0; hub and token may come from the
     CHECK(run.err.empty());
     CHECK(run.out.find("Revision: 3f2a1b9c0d4e") == 0);
     CHECK(run.out.find("edge-2   offline since 2026-11-20T09:30:00Z") != std::string::npos);
-    CHECK(run.out.find("web     3f2a1b9c0d4e   2/3") != std::string::npos);
+    CHECK(run.out.find("web     c0ffee012345   3f2a1b9c0d4e   2/3") != std::string::npos);
 }
 
 TEST_CASE("-o json prints the hub's JSON") {
@@ -81,6 +88,52 @@ TEST_CASE("token create prints only the token on stdout and a summary on stderr"
     auto as_json = droverctl({"--hub", hub.url(), "--token", "admin-token", "-o", "json", "token", "create"});
     CHECK(as_json.code == 0);
     CHECK(json::parse(as_json.out)["id"] == "tok_abc");
+}
+
+TEST_CASE("token create --push sends kind push and prints only the push token") {
+    LoopbackHttpServer hub(fake_hub);
+    auto run = droverctl({"--hub", hub.url(), "--token", "admin-token", "token", "create", "--push", "--ttl", "30d"});
+    CHECK(run.code == 0);
+    CHECK(run.out == "drv_push_4567\n");
+    CHECK(run.err == "created push token tok_push1 (expires 2026-12-21T10:00:00Z)\n");
+    auto sent = hub.requests();
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].method == "POST");
+    CHECK(sent[0].path == "/api/v1/tokens");
+    CHECK(json::parse(sent[0].body) == json{{"kind", "push"}, {"ttl", "30d"}});
+
+    auto as_json = droverctl({"--hub", hub.url(), "--token", "admin-token", "-o", "json", "token", "create", "--push"});
+    CHECK(as_json.code == 0);
+    CHECK(as_json.err.empty());
+    CHECK(json::parse(as_json.out) ==
+          json{{"id", "tok_push1"}, {"kind", "push"}, {"token", "drv_push_4567"}, {"expires_at", "2026-12-21T10:00:00Z"}});
+}
+
+TEST_CASE("token create --push against a hub that predates push tokens fails instead of printing its token") {
+    LoopbackHttpServer hub([](const RecordedRequest&) {
+        return CannedReply{201, R"({"id":"tok_old","token":"drv_reg_9","labels":{},"uses":null,"expires_at":null})"};
+    });
+    auto run = droverctl({"--hub", hub.url(), "--token", "t", "token", "create", "--push"});
+    CHECK(run.code == 1);
+    CHECK(run.out.empty());
+    CHECK(run.err ==
+          "droverctl: hub created token \"tok_old\", which is not a push token: this hub predates push tokens\n");
+}
+
+TEST_CASE("bundles shows the commit that last changed each bundle; -o json is the hub's bundles array") {
+    LoopbackHttpServer hub(fake_hub);
+    auto run = droverctl({"--hub", hub.url(), "--token", "admin-token", "bundles"});
+    CHECK(run.code == 0);
+    CHECK(run.err.empty());
+    CHECK(run.out ==
+          "BUNDLES (2)\n"
+          "NAME    COMMIT         REVISION       READY   NOT READY   STATES\n"
+          "web     c0ffee012345   3f2a1b9c0d4e   2/3     1           Pending=1 Ready=2\n"
+          "infra   3f2a1b9c0d4e   3f2a1b9c0d4e   1/1     0           Ready=1\n");
+
+    auto as_json = droverctl({"--hub", hub.url(), "--token", "admin-token", "bundles", "-o", "json"});
+    CHECK(as_json.code == 0);
+    CHECK(json::parse(as_json.out) == json::parse(kSampleStatus)["bundles"]);
 }
 
 TEST_CASE("label sends set and remove, and prints the agent's labels") {
@@ -145,6 +198,14 @@ TEST_CASE("usage errors exit 2 with one line and a hint, before any request") {
         {{"--hub", url, "--token", "t", "token"}, "droverctl: token needs a subcommand: create (see 'droverctl token --help')\n"},
         {{"--hub", url, "--token", "t", "token", "create", "--uses", "0"},
          "droverctl: --uses \"0\": must be a whole number of at least 1 (see 'droverctl token create --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "create", "--push", "--labels", "role=gateway"},
+         "droverctl: --push cannot be combined with --labels: labels and uses are for registration tokens, not push "
+         "tokens (see 'droverctl token create --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "create", "--uses", "2", "--push"},
+         "droverctl: --push cannot be combined with --uses: labels and uses are for registration tokens, not push "
+         "tokens (see 'droverctl token create --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "create", "--push=yes"},
+         "droverctl: --push takes no value (see 'droverctl token create --help')\n"},
         {{"--hub", url, "--token", "t", "token", "create", "--colour", "red"},
          "droverctl: unknown option \"--colour\" (see 'droverctl token create --help')\n"},
         {{"--hub", url, "--token", "t", "label", "edge-1", "bad key=x"},
@@ -170,7 +231,15 @@ TEST_CASE("--help and --version exit 0 and print to stdout") {
           std::string::npos);
     auto token_help = droverctl({"token", "create", "--help"});
     CHECK(token_help.code == 0);
-    CHECK(token_help.out.find("Usage: droverctl token create") == 0);
+    CHECK(token_help.out.find("Usage: droverctl token create [--push]") == 0);
+    CHECK(token_help.out.find("PUSH=$(droverctl token create --push --ttl 30d)") != std::string::npos);
+    CHECK(help.out.find("  token create [--push] [--labels k=v,..] [--uses N] [--ttl 30d]\n"
+                        "                                a registration token for new agents, or a push token for git\n") !=
+          std::string::npos);
+    auto bundles_help = droverctl({"bundles", "--help"});
+    CHECK(bundles_help.code == 0);
+    CHECK(bundles_help.out.find("COMMIT is the commit that last changed the bundle; roll back with git revert\n"
+                                "and git push") != std::string::npos);
     auto label_help = droverctl({"label", "-h"});
     CHECK(label_help.out.find("Usage: droverctl label AGENT") == 0);
     auto version = droverctl({"--version"});

@@ -18,9 +18,11 @@ inline constexpr std::string_view kSampleStatus = R"({
      "bundles": [{"bundle": "web", "state": "Failed", "revision": "1111", "message": "deployment web/nginx: image pull failed", "out_of_sync": true}]}
   ],
   "bundles": [
-    {"name": "web", "revision": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345", "targeted": 3, "ready": 2, "not_ready": 1,
+    {"name": "web", "revision": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345",
+     "commit": "c0ffee0123456789abcdef0123456789abcdef01", "targeted": 3, "ready": 2, "not_ready": 1,
      "states": {"Ready": 2, "Pending": 1}},
-    {"name": "infra", "revision": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345", "targeted": 1, "ready": 1, "not_ready": 0,
+    {"name": "infra", "revision": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345",
+     "commit": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345", "targeted": 1, "ready": 1, "not_ready": 0,
      "states": {"Ready": 1}}
   ]
 })";

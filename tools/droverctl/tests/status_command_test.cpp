@@ -23,9 +23,9 @@ TEST_CASE("status shows the revision, the refused commit, agents, problems and b
           "edge-2   web      Failed   deployment web/nginx: image pull failed\n"
           "\n"
           "BUNDLES (2)\n"
-          "NAME    REVISION       READY   NOT READY   STATES\n"
-          "web     3f2a1b9c0d4e   2/3     1           Pending=1 Ready=2\n"
-          "infra   3f2a1b9c0d4e   1/1     0           Ready=1\n");
+          "NAME    COMMIT         REVISION       READY   NOT READY   STATES\n"
+          "web     c0ffee012345   3f2a1b9c0d4e   2/3     1           Pending=1 Ready=2\n"
+          "infra   3f2a1b9c0d4e   3f2a1b9c0d4e   1/1     0           Ready=1\n");
 }
 
 TEST_CASE("the agents and bundles views show one table each") {
@@ -37,6 +37,22 @@ TEST_CASE("the agents and bundles views show one table each") {
     std::string bundles = format_status(status, StatusView::bundles);
     CHECK(bundles.rfind("BUNDLES (2)\n", 0) == 0);
     CHECK(bundles.find("edge-1") == std::string::npos);
+}
+
+TEST_CASE("the bundles table shows the commit that last changed each bundle, \"-\" when the hub does not say") {
+    auto status = json::parse(R"({"bundles":[
+        {"name":"web","commit":"c0ffee0123456789abcdef0123456789abcdef01","revision":"3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345",
+         "targeted":1,"ready":1,"not_ready":0,"states":{"Ready":1}},
+        {"name":"infra","commit":"","revision":"3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345","targeted":0,"ready":0,"not_ready":0},
+        {"name":"old-hub","revision":"3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345","targeted":0,"ready":0,"not_ready":0},
+        {"name":"odd","commit":42,"revision":"","targeted":0,"ready":0,"not_ready":0}]})");
+    CHECK(format_status(status, StatusView::bundles) ==
+          "BUNDLES (4)\n"
+          "NAME      COMMIT         REVISION       READY   NOT READY   STATES\n"
+          "web       c0ffee012345   3f2a1b9c0d4e   1/1     0           Ready=1\n"
+          "infra     -              3f2a1b9c0d4e   0/0     0\n"
+          "old-hub   -              3f2a1b9c0d4e   0/0     0\n"
+          "odd       -                             0/0     0\n");
 }
 
 TEST_CASE("a fresh hub: nothing deployed, no agents, no bundles") {
