@@ -2,6 +2,8 @@
 
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <mutex>
 #include <stdexcept>
@@ -64,16 +66,20 @@ Result<SigningKey> SigningKey::from_pem(std::string_view pem) {
                              nullptr, 0) != 0)
         return fail("signing key is not a valid PEM private key");
     if (!is_p256(key.pk_.get())) return fail("signing key is not an ECDSA P-256 key");
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(z.data(), static_cast<int>(z.size())), BIO_free);
+    EVP_PKEY* evp = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    if (!evp) return fail("signing key is not a valid PEM private key (OpenSSL)");
+    key.evp_.reset(evp, EVP_PKEY_free);
     return key;
 }
 
 std::string SigningKey::sign(std::string_view message) const {
-    std::string hash = sha256(message);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     unsigned char sig[MBEDTLS_ECDSA_MAX_LEN];
-    size_t len = 0;
-    if (mbedtls_pk_sign(pk_.get(), MBEDTLS_MD_SHA256, reinterpret_cast<const unsigned char*>(hash.data()),
-                        hash.size(), sig, &len, os_random, nullptr) != 0)
-        throw std::runtime_error("mbedtls: signing failed");
+    size_t len = sizeof sig;
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, evp_.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1)
+        throw std::runtime_error("openssl: signing failed");
     return std::string(reinterpret_cast<const char*>(sig), len);
 }
 
