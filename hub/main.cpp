@@ -298,7 +298,7 @@ int run_serve(const Args& args) {
         }
         mirror = std::make_unique<UpstreamMirror>(
             dir.repo(), *upstream, args.branch, *key, args.git_interval,
-            [&watcher](GitUpdate update) { watcher.offer(std::move(update)); },
+            [&watcher](GitUpdate update) { watcher.offer(std::move(update)); }, [&watcher] { watcher.poke(); },
             [&server](MirrorReport report) {
                 server.post([&server, report = std::move(report)] { apply_mirror_report(server.fleet(), report); });
             });
@@ -322,7 +322,9 @@ int run_serve(const Args& args) {
     push_settings.branch = args.branch;
     push_settings.allow_non_fast_forward = args.git_allow_force_push;
     push_settings.agent = git_options.agent;
-    PushHandler push(push_settings, *key, [&watcher](GitUpdate update) { watcher.offer(std::move(update)); });
+    PushHandler push(
+        push_settings, *key, [&watcher](GitUpdate update) { watcher.offer(std::move(update)); },
+        [&watcher] { watcher.poke(); });
     GitEndpoint git_endpoint(server.fleet(), git_options, push, workers,
                              [&server](std::function<void()> fn) { server.post(std::move(fn)); });
     server.set_git(&git_endpoint);

@@ -31,9 +31,13 @@ void GitWatcher::stop() {
 }
 
 void GitWatcher::offer(GitUpdate update) {
+    std::lock_guard lock(mutex_);
+    offered_ = std::move(update);
+}
+
+void GitWatcher::poke() {
     {
         std::lock_guard lock(mutex_);
-        offered_ = std::move(update);
         poke_ = true;
     }
     wake_.notify_all();

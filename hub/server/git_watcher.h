@@ -35,9 +35,10 @@ public:
     void start(std::optional<std::string> deployed);
     void stop();
     // A revision already rendered (by a push, or the mirror) that the branch
-    // is about to point at: used instead of rendering it again, and the
-    // watcher looks at the branch at once. Thread-safe.
+    // is about to point at: used instead of rendering it again. Thread-safe.
     void offer(GitUpdate update);
+    // The branch moved: look at it now rather than at the next poll. Thread-safe.
+    void poke();
 
 private:
     void run(std::optional<std::string> deployed);

@@ -301,6 +301,7 @@ PushOutcome PushHandler::handle(const BodySpool& body, const PushContext& ctx) {
         if (deploys) offer_(GitUpdate{hex(c.new_id), deploy->tip_summary, deploy->deployment, false});
         results[i].refused = run.update(c);
         if (!deploys || !results[i].refused.empty()) continue;
+        if (moved_) moved_();
         messages.push_back(cat("deploying ", short_hex(c.new_id), " (", deploy->tip_summary, "): ",
                                deploy->deployment->fleet.bundles.size(), " bundles"));
         for (auto& line : push_summary(ctx.current.get(), *deploy->deployment, ctx.agents)) messages.push_back(line);

@@ -51,9 +51,11 @@ public:
     // `offer` receives the rendered revision just before the deploy branch
     // moves to it, so the watcher deploys it without rendering it again
     // (an offer whose move then fails is never used: the branch never
-    // points at it, or points at it with the same content).
-    PushHandler(PushSettings settings, const SigningKey& key, std::function<void(GitUpdate)> offer)
-        : settings_(std::move(settings)), key_(key), offer_(std::move(offer)) {}
+    // points at it, or points at it with the same content); `moved` is
+    // called once it has moved.
+    PushHandler(PushSettings settings, const SigningKey& key, std::function<void(GitUpdate)> offer,
+                std::function<void()> moved = {})
+        : settings_(std::move(settings)), key_(key), offer_(std::move(offer)), moved_(std::move(moved)) {}
     const PushSettings& settings() const { return settings_; }
     PushOutcome handle(const BodySpool& body, const PushContext& context);
 
@@ -61,6 +63,7 @@ private:
     PushSettings settings_;
     const SigningKey& key_;
     std::function<void(GitUpdate)> offer_;
+    std::function<void()> moved_;
     std::mutex mutex_;
 };
 

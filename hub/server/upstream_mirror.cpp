@@ -7,13 +7,15 @@ namespace drover::hub {
 
 UpstreamMirror::UpstreamMirror(std::string repo_path, git::Upstream upstream, std::string deploy_branch,
                                const SigningKey& key, std::chrono::milliseconds interval,
-                               std::function<void(GitUpdate)> offer, std::function<void(MirrorReport)> report)
+                               std::function<void(GitUpdate)> offer, std::function<void()> moved,
+                               std::function<void(MirrorReport)> report)
     : repo_path_(std::move(repo_path)),
       upstream_(std::move(upstream)),
       deploy_branch_(std::move(deploy_branch)),
       key_(key),
       interval_(interval),
       offer_(std::move(offer)),
+      moved_(std::move(moved)),
       report_(std::move(report)) {}
 
 UpstreamMirror::~UpstreamMirror() { stop(); }
@@ -97,6 +99,7 @@ void UpstreamMirror::follow(git::Repo& repo) {
         return;
     }
     git_reference_free(ref);
+    moved_();
     log::info("mirror: ", deploy_branch_, " follows upstream at ", commit->substr(0, 12), " (", summary, ")");
 }
 

@@ -33,7 +33,7 @@ class UpstreamMirror {
 public:
     UpstreamMirror(std::string repo_path, git::Upstream upstream, std::string deploy_branch, const SigningKey& key,
                    std::chrono::milliseconds interval, std::function<void(GitUpdate)> offer,
-                   std::function<void(MirrorReport)> report);
+                   std::function<void()> moved, std::function<void(MirrorReport)> report);
     ~UpstreamMirror();
     void start();
     void stop();
@@ -49,6 +49,7 @@ private:
     const SigningKey& key_;
     std::chrono::milliseconds interval_;
     std::function<void(GitUpdate)> offer_;
+    std::function<void()> moved_;
     std::function<void(MirrorReport)> report_;
     std::optional<std::string> checked_;  // the last upstream commit validated
     std::string last_error_;              // reported once until it changes
