@@ -86,25 +86,33 @@ hub_git -C "$T/other" add -A
 hub_git -C "$T/other" commit -q -m "second configmap"
 hub_git -C "$T/other" push -q origin HEAD:main 2>/dev/null || fail "push from the second clone"
 SECOND=$(hub_git -C "$T/other" rev-parse HEAD)
-out=$(hub_git -C "$T/fleet" fetch --progress origin 2>&1) || fail "fetch: $out"
+# Tags other than the deploy branch are stored without validation; fetching
+# 30 of them makes a request of over 1 KiB of wants, which git gzips.
+for i in $(seq 1 30); do hub_git -C "$T/other" tag "v$i"; done
+hub_git -C "$T/other" push -q origin --tags 2>/dev/null || fail "pushing tags"
+out=$(GIT_TRACE_CURL=1 GIT_TRACE_CURL_NO_DATA=1 hub_git -C "$T/fleet" fetch --tags --progress origin 2>&1) || fail "fetch: $out"
+grep -qi "Send header: Content-Encoding: gzip" <<<"$out" || fail "the fetch request was not gzipped (test does not cover gzip)"
 total=$(grep -o 'Total [0-9]* objects' <<<"$out" | grep -o '[0-9]*' | tail -1)
 [ -n "$total" ] && [ "$total" -le 4 ] || fail "fetch after one new commit sent ${total:-?} objects: $out"
 [ "$(hub_git -C "$T/fleet" rev-parse origin/main)" = "$(hub_git -C "$T/other" rev-parse HEAD)" ] || fail "fetch missed the commit"
+[ "$(hub_git -C "$T/fleet" tag | wc -l)" = 30 ] || fail "fetch missed tags"
 hub_git -C "$T/fleet" merge -q --ff-only origin/main
-pass "a fetch after another clone pushed sends only the new objects ($total)"
+pass "a gzipped fetch after another clone pushed sends only the new objects ($total)"
 
 # ---- a push of more than 50 MiB --------------------------------------------------
 mkdir -p "$T/fleet/assets"
 head -c $((52 * 1024 * 1024)) /dev/urandom > "$T/fleet/assets/firmware.bin"
 hub_git -C "$T/fleet" add -A
 hub_git -C "$T/fleet" commit -q -m "firmware image"
-out=$(hub_git -C "$T/fleet" push origin HEAD:main 2>&1) || fail "52 MiB push: $out"
+out=$(GIT_TRACE_CURL=1 GIT_TRACE_CURL_NO_DATA=1 hub_git -C "$T/fleet" push origin HEAD:main 2>&1) || fail "52 MiB push: $(grep -v '^[0-9:.]* http.c' <<<"$out")"
+grep -qi "Send header: Transfer-Encoding: chunked" <<<"$out" || fail "the 52 MiB push was not chunked (test does not cover chunked bodies)"
+grep -qi "Send header: Content-Length: 4$" <<<"$out" || fail "git sent no probe before the 52 MiB push"
 BIG=$(hub_git -C "$T/fleet" rev-parse HEAD)
 clone_http big "$PUSH"
 cmp -s "$T/fleet/assets/firmware.bin" "$T/big/assets/firmware.bin" || fail "the 52 MiB file did not survive the round trip"
 wait_for "agents Ready at the big commit" 20 ready_at 2 1 "$BIG"
 rm -rf "$T/big"
-pass "a 52 MiB push is accepted, deployed and cloned back intact"
+pass "a 52 MiB push (probe, then a chunked body) is accepted, deployed and cloned back intact"
 
 # ---- two pushes race -----------------------------------------------------------
 hub_git -C "$T/other" pull -q origin main
