@@ -1,6 +1,7 @@
 #include "hub/git/receive_pack.h"
 
 #include "common/text.h"
+#include "hub/git/handles.h"
 #include "hub/git/pkt_line.h"
 
 namespace drover::git {
@@ -61,6 +62,7 @@ std::string receive_pack_capabilities(std::string_view agent) {
 }
 
 Result<PushRequest> parse_push_request(std::string_view head, size_t body_size) {
+    GitLibrary library;  // ref-name checks use libgit2 (its per-thread error state needs it initialised)
     PushRequest request;
     std::string_view in = head;
     while (true) {

@@ -495,6 +495,10 @@ Result<void> LwsServer::start() {
     // to tell a POST with a body from one without (no Content-Length), and
     // nothing the hub serves gains from h2.
     info.alpn = "http/1.1";
+    // git holds its connection idle while it builds a pack between ref
+    // discovery and the push (seconds for tens of MiB on a busy machine);
+    // lws's default of 5 s could close it under git's feet.
+    info.keepalive_timeout = 60;
     if (options_.host.find(':') != std::string::npos) info.options &= ~LWS_SERVER_OPTION_DISABLE_IPV6;
     if (options_.tls) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

@@ -104,7 +104,10 @@ mkdir -p "$T/fleet/assets"
 head -c $((52 * 1024 * 1024)) /dev/urandom > "$T/fleet/assets/firmware.bin"
 hub_git -C "$T/fleet" add -A
 hub_git -C "$T/fleet" commit -q -m "firmware image"
-out=$(GIT_TRACE_CURL=1 GIT_TRACE_CURL_NO_DATA=1 hub_git -C "$T/fleet" push origin HEAD:main 2>&1) || fail "52 MiB push: $(grep -v '^[0-9:.]* http.c' <<<"$out")"
+out=$(GIT_TRACE_CURL=1 GIT_TRACE_CURL_NO_DATA=1 hub_git -C "$T/fleet" push origin HEAD:main 2>&1) || {
+    echo "$out" > "$T/big-push.log"  # git's HTTP trace, kept in the work dir for a post-mortem
+    fail "52 MiB push: $(grep -v '^[0-9:.]* http.c' <<<"$out")"
+}
 grep -qi "Send header: Transfer-Encoding: chunked" <<<"$out" || fail "the 52 MiB push was not chunked (test does not cover chunked bodies)"
 grep -qi "Send header: Content-Length: 4$" <<<"$out" || fail "git sent no probe before the 52 MiB push"
 BIG=$(hub_git -C "$T/fleet" rev-parse HEAD)

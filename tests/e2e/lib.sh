@@ -13,6 +13,8 @@ AGENT_BIN="$DROVER_BUILD/agent/drover-agent"
 # instead of the production defaults (5s base, 5m cap). A test may set its own.
 AGENT_LINK_FLAGS=${AGENT_LINK_FLAGS---backoff-base 200ms --backoff-cap 2s}
 CTL_BIN="$DROVER_BUILD/tools/droverctl/droverctl"
+# Under -Db_sanitize=address: libgit2's known leaks (see hub/lsan.supp).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$DROVER_SOURCE/hub/lsan.supp}
 
 T=$(mktemp -d /tmp/drover-e2e.XXXXXX)
 PIDS=()
@@ -68,7 +70,8 @@ start_hub() {
 restart_hub() {
     local listen=${HUB_LISTEN:-127.0.0.1:0} before
     before=$(grep -c "listening on" "$T/hub.log" 2>/dev/null || true)
-    "$HUB_BIN" serve --data "$T/hub" --listen "$listen" "$@" >> "$T/hub.log" 2>&1 &
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
+        "$HUB_BIN" serve --data "$T/hub" --listen "$listen" "$@" >> "$T/hub.log" 2>&1 &
     HUB_PID=$!
     PIDS+=("$HUB_PID")
     # This run's own line: an earlier run's is already in the log.
