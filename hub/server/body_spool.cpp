@@ -15,6 +15,12 @@ BodySpool BodySpool::in_memory(uint64_t max_bytes) { return BodySpool(-1, max_by
 
 Result<BodySpool> BodySpool::on_disk(const std::string& dir, uint64_t max_bytes) {
     int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        // A filesystem without O_TMPFILE: a named file, unlinked at once.
+        std::string pattern = dir + "/.drover-body-XXXXXX";
+        fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+        if (fd >= 0) ::unlink(pattern.c_str());
+    }
     if (fd < 0) return fail(cat("cannot create a temporary file in ", dir, ": ", std::strerror(errno)));
     return BodySpool(fd, max_bytes);
 }

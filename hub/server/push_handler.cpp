@@ -64,6 +64,7 @@ Result<std::vector<git_oid>> new_commits(git::Repo& view, const git_oid& from, c
 
 struct Validation {
     std::vector<std::string> messages;
+    std::string first_problem;  // for the event
     std::shared_ptr<const Deployment> deployment;  // of the tip, when every commit rendered
     std::string tip_summary;
 };
@@ -116,6 +117,9 @@ public:
             bad = true;
             if (!tip) v.messages.push_back(cat("commit ", short_hex(oid), " (", subject, ") has invalid bundles:"));
             else if (commits->size() > 1) v.messages.push_back(cat("commit ", short_hex(oid), " (", subject, "):"));
+            if (v.first_problem.empty())  // the event already names the tip
+                v.first_problem = tip ? problems.front().to_string()
+                                      : cat("commit ", short_hex(oid), ": ", problems.front().to_string());
             for (auto& p : problems) v.messages.push_back(p.to_string());
         }
         if (!bad) {
@@ -259,7 +263,7 @@ PushOutcome PushHandler::handle(const BodySpool& body, const PushContext& ctx) {
             messages.insert(messages.end(), v.messages.begin(), v.messages.end());
             if (!v.deployment) {
                 refused = "invalid bundles";
-                std::string first = v.messages.empty() ? std::string() : v.messages.front();
+                std::string first = v.first_problem;
                 out.events.push_back({"rejected", cat("push to ", settings_.branch, " by ", ctx.pusher, " refused (",
                                                       short_hex(c.new_id), "): ", utf8_prefix(first, 300))});
             } else {

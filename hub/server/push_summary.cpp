@@ -50,7 +50,7 @@ std::vector<std::string> push_summary(const Deployment* current, const Deploymen
             add(cat(bundle.name, ": removed, ", agents(remove), " to clean up"));
         }
     }
-    if (dropped) lines.push_back(cat("... and ", dropped, " more bundles changed"));
+    if (dropped) lines.push_back(cat("... and ", dropped, dropped == 1 ? " more bundle changed" : " more bundles changed"));
     if (unchanged_bundles)
         lines.push_back(cat(unchanged_bundles, unchanged_bundles == 1 ? " bundle" : " bundles", " unchanged"));
     return lines;

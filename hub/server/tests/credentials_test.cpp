@@ -27,10 +27,10 @@ std::string base64(const std::string& in) {
 std::string basic(const std::string& user, const std::string& password) { return "Basic " + base64(user + ":" + password); }
 
 // A hub with an admin token and a way to make push tokens.
-struct Hub2 {
+struct AuthHub {
     Hub hub;
     std::string admin = "drv_admin_secret";
-    Hub2() { hub.store->set_setting("admin_token_sha256", sha256_hex(admin)); }
+    AuthHub() { hub.store->set_setting("admin_token_sha256", sha256_hex(admin)); }
 
     std::string push_token(const std::string& id, std::optional<int64_t> expires_ms = std::nullopt, bool revoked = false) {
         std::string secret = random_token("drv_push_");
@@ -81,23 +81,23 @@ TEST_CASE("malformed or foreign Authorization headers present no token") {
 }
 
 TEST_CASE("the admin token identifies the admin, as bearer or basic") {
-    Hub2 h;
+    AuthHub h;
     for (auto header : {"Bearer " + h.admin, basic("git", h.admin), basic("", h.admin)}) {
         CAPTURE(header);
         auto who = identify(*h.hub.fleet, header);
-        REQUIRE_MESSAGE(who.has_value(), who.error().message);
+        REQUIRE_MESSAGE(who.has_value(), (who ? "" : who.error().message));
         CHECK(who->admin);
         CHECK(who->id == "admin");
     }
 }
 
 TEST_CASE("a push token identifies its id, not the admin") {
-    Hub2 h;
+    AuthHub h;
     std::string secret = h.push_token("tok_ci");
     for (auto header : {"Bearer " + secret, basic("ci", secret)}) {
         CAPTURE(header);
         auto who = identify(*h.hub.fleet, header);
-        REQUIRE_MESSAGE(who.has_value(), who.error().message);
+        REQUIRE_MESSAGE(who.has_value(), (who ? "" : who.error().message));
         CHECK_FALSE(who->admin);
         CHECK(who->id == "tok_ci");
     }
@@ -112,14 +112,14 @@ TEST_CASE("a hub without an admin token still takes push tokens and refuses the 
 }
 
 TEST_CASE("a registration token does not authorise git access") {
-    Hub2 h;
+    AuthHub h;
     std::string registration = h.hub.token();
     CHECK(h.error_of("Bearer " + registration) == "push token is not known to this hub");
     CHECK(h.error_of(basic("u", registration)) == "push token is not known to this hub");
 }
 
 TEST_CASE("revoked and expired push tokens are refused with their id and why") {
-    Hub2 h;
+    AuthHub h;
     std::string revoked = h.push_token("tok_revoked", std::nullopt, true);
     std::string expired = h.push_token("tok_expired", h.hub.now - 1);
     std::string expiring = h.push_token("tok_expiring", h.hub.now + 1000);
@@ -131,7 +131,7 @@ TEST_CASE("revoked and expired push tokens are refused with their id and why") {
 }
 
 TEST_CASE("unknown and missing credentials are refused without echoing the secret") {
-    Hub2 h;
+    AuthHub h;
     CHECK(h.error_of("") == "no credentials given");
     std::string unknown = h.error_of("Bearer drv_guess_1234");
     CHECK(unknown == "push token is not known to this hub");

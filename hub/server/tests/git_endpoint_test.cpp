@@ -11,6 +11,7 @@
 #include "common/testing/temp_dir.h"
 #include "common/text.h"
 #include "hub/git/pkt_line.h"
+#include "hub/git/receive_pack.h"
 #include "hub/git/repository.h"
 #include "hub/git/tests/git_cli.h"
 #include "hub/server/tests/session_fixture.h"
@@ -72,14 +73,15 @@ struct Fixture {
     WorkerPool workers{1};  // after loop and push: joined before they go
     std::unique_ptr<GitEndpoint> endpoint;
 
-    explicit Fixture(GitEndpointOptions options = {}) {
+    // empty: the repository has no commits yet.
+    explicit Fixture(GitEndpointOptions options = {}, bool empty = false) {
         hub.store->set_setting("admin_token_sha256", sha256_hex(kAdmin));
         REQUIRE(git::init_bare(bare).has_value());
         git.run(tmp.path(), cat("clone -q '", bare, "' work"));
         for (auto& [path, text] : drover::hub::testing::kFleetFiles) write_text(work + "/" + path, text);
         git.run(work, "add -A");
         git.run(work, "commit -q -m first");
-        git.run(work, "push -q origin HEAD:main");
+        if (!empty) git.run(work, "push -q origin HEAD:main");
         tip = std::string(trim(git.run(work, "rev-parse HEAD")));
         options.repo_path = bare;
         push = std::make_unique<PushHandler>(PushSettings{.repo_path = bare}, hub.key, [](GitUpdate) {});
@@ -224,6 +226,20 @@ TEST_CASE("receive-pack discovery advertises the branches and push capabilities,
     CHECK(r.body.find(" HEAD") == std::string::npos);
 }
 
+TEST_CASE("an empty repository advertises its capabilities on a capabilities^{} line") {
+    Fixture f({}, true);
+    auto fetch = f.reply("GET", "/git/fleet.git/info/refs", "service=git-upload-pack");
+    CHECK(fetch.status == 200);
+    CHECK(fetch.body.find(cat(kZero, " capabilities^{}", std::string(1, '\0'))) != std::string::npos);
+    CHECK(fetch.body.find("symref=HEAD:refs/heads/main") != std::string::npos);
+    auto push = f.reply("GET", "/git/fleet.git/info/refs", "service=git-receive-pack");
+    CHECK(push.status == 200);
+    CHECK(push.body == git::pkt("# service=git-receive-pack\n") + "0000" +
+                           git::pkt(cat(kZero, " capabilities^{}", std::string(1, '\0'),
+                                        git::receive_pack_capabilities("drover"), "\n")) +
+                           "0000");
+}
+
 TEST_CASE("a push token may use both services") {
     Fixture f;
     std::string secret = random_token("drv_push_");
@@ -322,4 +338,37 @@ TEST_CASE("a push through the endpoint is handled on a worker and its events are
     for (auto& e : f.hub.store->events(20))
         if (e.kind == "push" && e.message == cat("main moved to ", second.substr(0, 12), " (second) by admin")) stored = true;
     CHECK(stored);
+}
+
+TEST_CASE("a refused push through the endpoint answers the client and stores who was refused") {
+    Fixture f;
+    std::string secret = random_token("drv_push_");
+    f.hub.store->add_token({.id = "tok_ci", .created_ms = f.hub.now, .kind = TokenKind::push}, sha256_hex(secret));
+    write_text(f.work + "/web/bundle.yaml", "namespace: web\ntargets: [{group: nosuchgroup}]\n");
+    f.git.run(f.work, "commit -q -am broken");
+    std::string broken = std::string(trim(f.git.run(f.work, "rev-parse HEAD")));
+    write_text(f.tmp / "revs", cat(broken, "\n^", f.tip, "\n"));
+    std::string pack = f.git.run(f.work, cat("pack-objects -q --stdout --thin --revs < '", f.tmp / "revs", "'"));
+    std::string body = git::pkt(cat(f.tip, " ", broken, " refs/heads/main", std::string(1, '\0'), "report-status\n")) +
+                       std::string(git::kFlushPkt) + pack;
+
+    auto r = f.post("/git/fleet.git/git-receive-pack", body, "Bearer " + secret);
+    CHECK(r.status == 200);
+    CHECK(r.body == git::pkt("unpack ok\n") + git::pkt("ng refs/heads/main invalid bundles\n") + "0000");
+    auto repo = git::open(f.bare);
+    REQUIRE(repo.has_value());
+    CHECK(*git::branch_head(*repo, "main") == f.tip);
+    bool stored = false;
+    for (auto& e : f.hub.store->events(20))
+        if (e.kind == "rejected" && e.message.starts_with(cat("push to main by tok_ci refused (", broken.substr(0, 12), "): ")))
+            stored = true;
+    CHECK(stored);
+}
+
+TEST_CASE("git's probe before a large push gets an empty 200 through the endpoint") {
+    Fixture f;
+    auto r = f.post("/git/fleet.git/git-receive-pack", "0000");
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "application/x-git-receive-pack-result");
+    CHECK(r.body.empty());
 }
