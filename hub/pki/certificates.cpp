@@ -316,4 +316,26 @@ Result<KeyPair> issue_server_certificate(const KeyPair& ca, const std::vector<st
     return out;
 }
 
+Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view common_name, int valid_days) {
+    auto loaded = load_ca(ca);
+    if (!loaded) return std::unexpected(loaded.error());
+
+    KeyPair out;
+    out.key_pem = generate_p256_key_pem();
+    PkContext key;
+    if (auto ok = parse_key(key, out.key_pem); !ok) return std::unexpected(ok.error());
+
+    Profile profile;
+    profile.subject_cn = std::string(common_name);
+    profile.key_usage = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
+    profile.extended_key_usage = {
+        std::string_view(MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))};
+    profile.valid_days = valid_days;
+    LoadedCa& signer = **loaded;
+    auto cert = write_certificate(profile, key.get(), Issuer{signer.key.get(), signer.name, signer.not_after});
+    if (!cert) return std::unexpected(cert.error());
+    out.cert_pem = std::move(*cert);
+    return out;
+}
+
 }  // namespace drover::pki

@@ -43,4 +43,12 @@ Result<KeyPair> create_ca(std::string_view common_name, int valid_days = kCaVali
 Result<KeyPair> issue_server_certificate(const KeyPair& ca, const std::vector<std::string>& hostnames,
                                          int valid_days = kServerValidDays);
 
+// A TLS client certificate signed by ca, for mutual TLS: subject CN =
+// common_name (1-64 printable characters, no backslash; servers such as
+// Kubernetes read it as the user name), keyUsage critical digitalSignature,
+// extendedKeyUsage clientAuth, basicConstraints CA:false, no subjectAltName.
+// CA problems are reported as for issue_server_certificate.
+Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view common_name,
+                                         int valid_days = kServerValidDays);
+
 }  // namespace drover::pki

@@ -269,3 +269,30 @@ TEST_CASE("malformed or mismatched CA input is an error, not a crash") {
         if (!r) CHECK_MESSAGE(r.error().message.find(c.expect) != std::string::npos, c.what, ": ", r.error().message);
     }
 }
+
+TEST_CASE("a client certificate chains to its CA, names its user in CN and is for clientAuth only") {
+    const KeyPair& ca = shared_ca();
+    auto client = issue_client_certificate(ca, "kube-admin");
+    REQUIRE(client);
+
+    Certificate crt;
+    parse_into(crt, client->cert_pem);
+    CHECK(subject_of(crt) == "CN=kube-admin");
+    CHECK(issuer_of(crt) == "CN=drover test CA");
+    CHECK(crt->ca_istrue == 0);
+    CHECK((crt->ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME) == 0);
+    CHECK(mbedtls_x509_crt_check_key_usage(crt.get(), MBEDTLS_X509_KU_DIGITAL_SIGNATURE) == 0);
+    CHECK(mbedtls_x509_crt_check_extended_key_usage(crt.get(), MBEDTLS_OID_CLIENT_AUTH,
+                                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) == 0);
+    CHECK(mbedtls_x509_crt_check_extended_key_usage(crt.get(), MBEDTLS_OID_SERVER_AUTH,
+                                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0);
+    PkContext key;
+    parse_key_into(key, client->key_pem);
+    CHECK(mbedtls_pk_check_pair(&crt->pk, key.get()) == 0);
+    CHECK(verify(client->cert_pem, ca.cert_pem, nullptr) == 0);
+
+    CHECK_FALSE(issue_client_certificate(ca, ""));
+    auto bad_ca = issue_client_certificate(KeyPair{"", ""}, "kube-admin");
+    REQUIRE_FALSE(bad_ca);
+    CHECK(bad_ca.error().message.find("CA certificate is not a valid PEM certificate") != std::string::npos);
+}
