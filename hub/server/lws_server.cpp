@@ -280,6 +280,13 @@ HttpResponse handle_safely(LwsServer& server, const HttpRequest& req) {
     }
 }
 
+// The response is out: free the exchange; lws reads the next request.
+int complete_transaction(lws* wsi, HttpSlot* slot) {
+    delete slot->ex;
+    slot->ex = nullptr;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 int send_headers(lws* wsi, HttpExchange& ex) {
     if (ex.too_large) ex.response = {413, "application/json", "{\"error\":\"request body is too large\"}\n", {}};
     ex.replied = true;
@@ -297,6 +304,16 @@ int send_headers(lws* wsi, HttpExchange& ex) {
             return -1;
     }
     if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+    if (ex.response.body.empty() && !ex.close_after) {
+        // Nothing follows the headers: the client may send its next request
+        // on this connection at once (git does, after its probe), so the
+        // transaction must be complete now. Completing it in a later
+        // WRITEABLE lets that request arrive while lws still holds this one,
+        // and lws then drops the connection.
+        auto* slot = static_cast<HttpSlot*>(lws_wsi_user(wsi));
+        if (slot && slot->ex == &ex) return complete_transaction(wsi, slot);
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -439,9 +456,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
                 lws_callback_on_writable(wsi);
                 return 0;
             }
-            delete slot->ex;
-            slot->ex = nullptr;
-            return lws_http_transaction_completed(wsi) ? -1 : 0;
+            return complete_transaction(wsi, slot);
         }
         case LWS_CALLBACK_CLOSED_HTTP:
             // lws may report a close with no per-connection memory attached.
