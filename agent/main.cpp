@@ -5,10 +5,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <thread>
 
 #include "agent/apply/dir_applier.h"
+#include "agent/apply/k3s_manifests_applier.h"
+#include "agent/apply/kube/kube_applier.h"
+#include "agent/apply/kube/rest_client.h"
 #include "agent/cache/cache.h"
 #include "agent/data_dir_lock.h"
 #include "agent/options.h"
@@ -35,6 +41,45 @@ int usage_error(const std::string& message) {
 int failure(const std::string& message) {
     log::error(message);
     return kExitFailure;
+}
+
+// The --apply target, and what it needs kept alive.
+struct Target {
+    std::unique_ptr<kube::RestClient> client;
+    std::unique_ptr<apply::Applier> applier;
+    std::string description;  // for the startup log line
+};
+
+Result<Target> make_target(const agent::AgentOptions& opt) {
+    Target t;
+    switch (opt.apply_target) {
+        case agent::ApplyTarget::dir:
+            if (auto made = make_dirs(opt.apply_dir, 0755); !made) return fail(made.error().message);
+            t.applier = std::make_unique<apply::DirApplier>(opt.apply_dir);
+            t.description = cat("dir:", opt.apply_dir);
+            return t;
+        case agent::ApplyTarget::k3s_manifests:
+            // K3s makes this directory on server nodes; its absence means
+            // nothing would ever read what drover writes there.
+            if (::access(opt.apply_dir.c_str(), W_OK) != 0)
+                return fail(cat("--apply k3s-manifests: ", opt.apply_dir, " is missing or not writable: ",
+                                std::strerror(errno), " (it exists on K3s server nodes; elsewhere use --apply kube)"));
+            t.applier = std::make_unique<apply::K3sManifestsApplier>(opt.apply_dir);
+            t.description = cat("k3s-manifests:", opt.apply_dir, " (readiness is not observed in this mode)");
+            return t;
+        case agent::ApplyTarget::kube: {
+            auto config = kube::locate_kubeconfig(kube::ConfigSources::from_process(opt.kubeconfig));
+            if (!config) return fail(cat("--apply kube: ", config.error().message));
+            std::string description = cat("the Kubernetes API at ", config->server, " (", config->origin, ")");
+            auto client = kube::RestClient::create(std::move(*config));
+            if (!client) return fail(cat("--apply kube: ", client.error().message));
+            t.client = std::move(*client);
+            t.applier = std::make_unique<kube::KubeApplier>(*t.client);
+            t.description = std::move(description);
+            return t;
+        }
+    }
+    return fail("unknown --apply target");
 }
 
 }  // namespace
@@ -79,8 +124,9 @@ int main(int argc, char** argv) {
     if (identity.registered())
         log::info("registered as ", identity.name, " (", identity.agent_id, ")");
 
-    if (auto made = make_dirs(opt.apply_dir, 0755); !made) return failure(made.error().message);
-    apply::DirApplier applier(opt.apply_dir);
+    auto target = make_target(opt);
+    if (!target) return failure(target.error().message);
+    apply::Applier& applier = *target->applier;
 
     // Signals are taken by the waiter thread only; block them before any
     // other thread exists so every thread inherits the mask.
@@ -115,8 +161,9 @@ int main(int argc, char** argv) {
     link_ptr = link->get();
 
     log::info("drover-agent ", DROVER_VERSION, " starting as ", opt.name, ", hub ", opt.hub.to_string(),
-              ", applying to dir:", opt.apply_dir);
-    std::thread reconcile_thread([&reconciler, &opt] { reconciler.run(opt.drift_interval); });
+              ", applying to ", target->description);
+    std::thread reconcile_thread(
+        [&reconciler, &opt] { reconciler.run(opt.drift_interval, opt.readiness_interval); });
     std::thread signal_thread([&signals, &loop, &reconciler] {
         int sig = 0;
         sigwait(&signals, &sig);

@@ -14,6 +14,7 @@ namespace drover::agent {
 namespace {
 
 constexpr int64_t kMinDriftIntervalMs = 100;
+constexpr const char* kDefaultK3sManifests = "/var/lib/rancher/k3s/server/manifests";
 
 struct FlagSpec {
     const char* name;
@@ -28,6 +29,7 @@ constexpr FlagSpec kFlags[] = {
     {"insecure", false, true},     {"config", true, false},
     {"backoff-base", true, true},  {"backoff-cap", true, true}, {"heartbeat", true, true},
     {"idle-timeout", true, true},
+    {"kubeconfig", true, true},    {"readiness-interval", true, true},
 };
 
 const FlagSpec* find_flag(std::string_view name) {
@@ -133,10 +135,22 @@ Result<AgentOptions> build_options(const Settings& settings, std::vector<std::st
     if (starts_with(target, "dir:")) {
         o.apply_dir = target.substr(4);
         if (o.apply_dir.empty()) return fail(cat((*apply)->origin, ": dir: needs a path, as in dir:/var/lib/drover/out"));
-    } else if (target == "kube" || starts_with(target, "k3s-manifests")) {
-        return fail(cat((*apply)->origin, ": ", quoted(target), " is not supported yet; use dir:PATH"));
+    } else if (target == "kube") {
+        o.apply_target = ApplyTarget::kube;
+    } else if (target == "k3s-manifests" || starts_with(target, "k3s-manifests:")) {
+        o.apply_target = ApplyTarget::k3s_manifests;
+        o.apply_dir = target == "k3s-manifests" ? std::string(kDefaultK3sManifests) : target.substr(14);
+        if (o.apply_dir.empty())
+            return fail(cat((*apply)->origin, ": k3s-manifests: needs a directory, as in k3s-manifests:",
+                            kDefaultK3sManifests, " (or no colon for that default)"));
     } else {
-        return fail(cat((*apply)->origin, ": unknown apply target ", quoted(target), " (want dir:PATH)"));
+        return fail(cat((*apply)->origin, ": unknown apply target ", quoted(target),
+                        " (want kube, k3s-manifests[:DIR] or dir:PATH)"));
+    }
+    if (const Setting* s = get("kubeconfig"); s && !s->value.empty()) {
+        if (o.apply_target != ApplyTarget::kube)
+            return fail(cat(s->origin, ": --kubeconfig is only used with --apply kube"));
+        o.kubeconfig = s->value;
     }
 
     if (const Setting* s = get("name"); s && !s->value.empty())
@@ -158,7 +172,8 @@ Result<AgentOptions> build_options(const Settings& settings, std::vector<std::st
         int64_t min_ms;
         const char* example;
     };
-    for (const Duration& d : {Duration{"backoff-base", &o.backoff_base, 10, "10s"},
+    for (const Duration& d : {Duration{"readiness-interval", &o.readiness_interval, 10, "5s"},
+                              Duration{"backoff-base", &o.backoff_base, 10, "10s"},
                               Duration{"backoff-cap", &o.backoff_cap, 10, "5m"},
                               Duration{"heartbeat", &o.heartbeat, 100, "60s"},
                               Duration{"idle-timeout", &o.idle_timeout, 200, "150s"}}) {
@@ -247,8 +262,9 @@ the bundles meant for this device and reports their status.
 
 Usage:
   drover-agent --hub wss://HUB:8443 --ca CA.pem --token TOKEN --data-dir DIR
-               --apply dir:PATH [--labels k=v,...] [--name NAME]
-               [--drift-interval 30s] [--log-level info] [--insecure]
+               --apply kube|k3s-manifests[:DIR]|dir:PATH [--kubeconfig FILE]
+               [--labels k=v,...] [--name NAME] [--drift-interval 30s]
+               [--readiness-interval 5s] [--log-level info] [--insecure]
                [--backoff-base 5s] [--backoff-cap 5m] [--heartbeat 60s]
                [--idle-timeout 150s]
   drover-agent --config FILE [flags that override the file]
@@ -262,12 +278,24 @@ Options:
   --token TOKEN         registration token (droverctl token create); needed only
                         until the agent has registered, ignored afterwards
   --data-dir DIR        where the agent keeps its cache (identity, specs, status)
-  --apply TARGET        where objects go: dir:PATH writes each object as a JSON
-                        file under PATH/<bundle>/ (kube, k3s-manifests: not yet)
+  --apply TARGET        where objects go:
+                          kube: the Kubernetes API (server-side apply, prune,
+                            readiness, drift); credentials from --kubeconfig,
+                            else $KUBECONFIG, else the pod's service account,
+                            else /etc/rancher/k3s/k3s.yaml
+                          k3s-manifests[:DIR]: one YAML file per bundle in
+                            K3s's auto-deploy directory (default
+                            /var/lib/rancher/k3s/server/manifests; server
+                            nodes; no readiness, removal leaves the objects)
+                          dir:PATH: each object as a JSON file under
+                            PATH/<bundle>/ (plain devices, demos, tests)
+  --kubeconfig FILE     the kubeconfig for --apply kube (its current-context)
   --labels k=v,...      labels the hub targets bundles by
   --name NAME           the name to register (default: the host name)
   --drift-interval D    how often live objects are compared with what was applied
                         (default 30s; units ms, s, m, h)
+  --readiness-interval D
+                        how often NotReady bundles are checked again (5s)
   --backoff-base D      reconnects wait a random time in [0, base * 2^n], capped
   --backoff-cap D       at cap (full jitter; defaults 5s and 5m, sized so a
                         restarted hub with 10,000 agents is not stampeded)

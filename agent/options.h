@@ -14,15 +14,25 @@
 
 namespace drover::agent {
 
+// Where bundles go live (--apply).
+enum class ApplyTarget {
+    dir,            // dir:PATH: JSON files, for plain devices, demos and tests
+    kube,           // the Kubernetes API (kubeconfig or in-cluster service account)
+    k3s_manifests,  // k3s-manifests[:DIR]: K3s's auto-deploy directory
+};
+
 struct AgentOptions {
     session::HubUrl hub;
     std::string ca;     // CA certificate (PEM) the hub's certificate must chain to
     std::string token;  // registration token; only needed until registered
     std::string data_dir;
     Labels labels;
-    std::string apply_dir;  // --apply dir:PATH
+    ApplyTarget apply_target = ApplyTarget::dir;
+    std::string apply_dir;   // dir:PATH, or k3s-manifests' DIR
+    std::string kubeconfig;  // --kubeconfig; empty: $KUBECONFIG, in-cluster, then K3s's
     std::string name;       // defaults to the host name
     std::chrono::milliseconds drift_interval{30'000};
+    std::chrono::milliseconds readiness_interval{5'000};  // how often NotReady bundles are checked
     // The link: see agent/session/hub_link.h for why these defaults.
     std::chrono::milliseconds backoff_base{5'000};
     std::chrono::milliseconds backoff_cap{300'000};

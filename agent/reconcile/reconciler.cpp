@@ -1,5 +1,7 @@
 #include "agent/reconcile/reconciler.h"
 
+#include <algorithm>
+
 #include "agent/reconcile/apply_order.h"
 #include "common/crypto.h"
 #include "common/log.h"
@@ -91,8 +93,12 @@ void Reconciler::reconcile(bool periodic) {
     }
 
     std::map<std::string, v1::State> states;
-    for (auto& bundle : apply_order(depends_on))
+    bool not_ready = false;
+    for (auto& bundle : apply_order(depends_on)) {
         states[bundle] = reconcile_bundle(candidates.at(bundle), states, names, periodic);
+        not_ready = not_ready || states[bundle] == v1::NOT_READY;
+    }
+    any_not_ready_ = not_ready;
 
     if (poke_session_ && outbox_changed_) outbox_changed_();
 }
@@ -193,6 +199,7 @@ v1::State Reconciler::reconcile_bundle(const Candidate& c, const std::map<std::s
             cache_.applied().put(*rec);
         }
         if (periodic) return check_drift(d, spec, *rec, inventory);
+        if (rec->state == v1::NOT_READY) return check_readiness(d, *rec, inventory);
         emit(d.bundle, d.digest, d.revision, rec->state, rec->message, inventory.size());
         return rec->state;
     }
@@ -237,8 +244,8 @@ v1::State Reconciler::apply_bundle(const cache::Deployment& d, const Spec& spec,
         tx.commit();
     }
     auto result = applier_.apply(d.bundle, spec.objects, previous);
-    rec.state = result.error ? v1::FAILED : v1::READY;
-    rec.message = result.error.value_or("");
+    rec.state = result.error ? v1::FAILED : result.not_ready ? v1::NOT_READY : v1::READY;
+    rec.message = result.error ? *result.error : result.not_ready.value_or("");
     rec.inventory_json = apply::inventory_to_json(result.inventory);
     sql::Transaction tx(cache_.db());
     cache_.applied().put(rec);
@@ -255,17 +262,16 @@ v1::State Reconciler::check_drift(const cache::Deployment& d, const Spec& spec, 
         emit(d.bundle, d.digest, d.revision, rec.state, rec.message, inventory.size());
         return rec.state;
     }
-    sql::Transaction tx(cache_.db());
     if (diffs->empty()) {
         if (rec.state == v1::MODIFIED) {
+            // Fixed by hand; whether it is Ready is for readiness to say.
             rec.state = v1::READY;
             rec.message.clear();
             cache_.applied().put(rec);
         }
-        emit(d.bundle, d.digest, d.revision, rec.state, rec.message, inventory.size());
-        tx.commit();
-        return rec.state;
+        return check_readiness(d, std::move(rec), inventory);
     }
+    sql::Transaction tx(cache_.db());
     rec.state = v1::MODIFIED;
     rec.message = describe_drift(*diffs);
     cache_.applied().put(rec);
@@ -276,12 +282,34 @@ v1::State Reconciler::check_drift(const cache::Deployment& d, const Spec& spec, 
     return apply_bundle(d, spec, inventory);
 }
 
-void Reconciler::run(std::chrono::milliseconds drift_interval) {
+v1::State Reconciler::check_readiness(const cache::Deployment& d, cache::AppliedRecord rec,
+                                      const apply::Inventory& inventory) {
+    auto ready = applier_.readiness(d.bundle, inventory);
+    sql::Transaction tx(cache_.db());
+    if (!ready) {
+        // Unknown is not a change: the bundle keeps its state.
+        log::warn("bundle ", d.bundle, ": readiness check failed: ", ready.error().message);
+    } else {
+        v1::State state = *ready ? v1::NOT_READY : v1::READY;
+        std::string message = ready->value_or("");
+        if (state != rec.state || message != rec.message) {
+            rec.state = state;
+            rec.message = std::move(message);
+            cache_.applied().put(rec);
+        }
+    }
+    emit(d.bundle, d.digest, d.revision, rec.state, rec.message, inventory.size());
+    tx.commit();
+    return rec.state;
+}
+
+void Reconciler::run(std::chrono::milliseconds drift_interval, std::chrono::milliseconds readiness_interval) {
     auto next_periodic = std::chrono::steady_clock::now();
+    auto next_readiness = std::chrono::steady_clock::time_point::max();
     while (true) {
         {
             std::unique_lock lock(mutex_);
-            cv_.wait_until(lock, next_periodic, [this] { return stopping_ || woken_; });
+            cv_.wait_until(lock, std::min(next_periodic, next_readiness), [this] { return stopping_ || woken_; });
             if (stopping_) return;
             woken_ = false;
         }
@@ -295,6 +323,8 @@ void Reconciler::run(std::chrono::milliseconds drift_interval) {
             // again on the next wake or tick rather than die.
             log::error("reconcile pass failed: ", e.what());
         }
+        next_readiness = any_not_ready_ ? std::chrono::steady_clock::now() + readiness_interval
+                                        : std::chrono::steady_clock::time_point::max();
     }
 }
 

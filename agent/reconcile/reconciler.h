@@ -19,10 +19,17 @@
 //     until then): Applying, then Ready or Failed. The applied record is
 //     written first (state Applying, inventory = the previous one plus
 //     every object of the spec), so an attempt cut short by a crash is
-//     redone on restart and nothing it created is left untracked.
-//  4. On periodic passes (startup and every drift interval) applied bundles
+//     redone on restart and nothing it created is left untracked. An apply
+//     that succeeded ends Ready, or NotReady when the applier says its
+//     objects are not ready yet.
+//  4. NotReady bundles ask the applier for readiness on every pass; while
+//     any is NotReady, run() makes a pass every readiness interval (a few
+//     seconds), so they turn Ready soon after they are.
+//  5. On periodic passes (startup and every drift interval) applied bundles
 //     are compared with what is live: Modified, and re-applied when the
-//     spec's selfHeal says so. Failed bundles are retried on these passes.
+//     spec's selfHeal says so; without drift their readiness is checked
+//     again (Ready <-> NotReady). Failed bundles are retried on these
+//     passes.
 // A status goes into the outbox only when (digest, revision, state,
 // message) changes for the bundle; the session is then poked to send it.
 #include <chrono>
@@ -56,8 +63,10 @@ public:
     void reconcile(bool periodic);
 
     // The thread body: a periodic pass at once, a pass on every wake(), a
-    // periodic pass every drift_interval. Returns after stop().
-    void run(std::chrono::milliseconds drift_interval);
+    // periodic pass every drift_interval, and a pass every
+    // readiness_interval while a bundle is NotReady. Returns after stop().
+    void run(std::chrono::milliseconds drift_interval,
+             std::chrono::milliseconds readiness_interval = std::chrono::seconds(5));
     void wake();  // any thread: the desired set or content changed
     void stop();  // any thread
 
@@ -76,6 +85,8 @@ private:
     v1::State apply_bundle(const cache::Deployment& d, const Spec& spec, const apply::Inventory& previous);
     v1::State check_drift(const cache::Deployment& d, const Spec& spec, cache::AppliedRecord record,
                           const apply::Inventory& inventory);
+    v1::State check_readiness(const cache::Deployment& d, cache::AppliedRecord record,
+                              const apply::Inventory& inventory);
     void emit(const std::string& bundle, const std::string& digest, const std::string& revision, v1::State state,
               const std::string& message, size_t resources);
     apply::Inventory stored_inventory(const cache::AppliedRecord& record);
@@ -85,6 +96,7 @@ private:
     std::function<void()> outbox_changed_;
     Clock clock_;
     bool poke_session_ = false;  // within one pass
+    bool any_not_ready_ = false;  // after the last pass: some bundle is NotReady
 
     std::mutex mutex_;
     std::condition_variable cv_;

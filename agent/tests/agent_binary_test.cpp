@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/tests/apply/kube/test_cluster.h"
 #include "agent/tests/session/fake_hub_server.h"
 #include "agent/tests/session/scripted_hub.h"
 #include "agent/tests/eventually.h"
@@ -177,10 +178,11 @@ TEST_CASE("drover-agent registers, applies its bundles to a directory, reports R
 TEST_CASE("drover-agent exits 2 with one line on stderr for bad input") {
     TempDir dir;
     {
-        AgentProcess agent({"--hub", "wss://h:1", "--data-dir", dir / "d", "--apply", "kube", "--ca", "x"},
+        AgentProcess agent({"--hub", "wss://h:1", "--data-dir", dir / "d", "--apply", "kube:x", "--ca", "x"},
                            dir / "log");
         CHECK(agent.wait_exit() == 2);
-        CHECK(agent.log() == "drover-agent: --apply: \"kube\" is not supported yet; use dir:PATH\n");
+        CHECK(agent.log() == "drover-agent: --apply: unknown apply target \"kube:x\" (want kube, "
+                             "k3s-manifests[:DIR] or dir:PATH)\n");
     }
     {
         AgentProcess agent({"--hub", "wss://h:1", "--data-dir", dir / "d", "--apply", "dir:o", "--ca",
@@ -197,4 +199,40 @@ TEST_CASE("drover-agent exits 2 with one line on stderr for bad input") {
         CHECK(agent.wait_exit() == 2);
         CHECK(agent.log().find("--token is required until the agent has registered") != std::string::npos);
     }
+}
+
+TEST_CASE("drover-agent --apply kube applies its bundles through the Kubernetes API and reports them Ready") {
+    auto cluster = drover::testing::TestCluster::start();
+    if (!cluster) return;
+    TempDir dir;
+    std::string name = cat("site-", hex_encode(random_bytes(4)));
+    Hub hub;
+    hub.bundles = {hub.hub.publish("web", "c0ffee", spec("web", name))};
+    FakeHubServer server([&hub](const v1::Envelope& e) { return hub(e); });
+    AgentProcess agent({"--hub", cat("ws://127.0.0.1:", server.port()), "--insecure", "--token", "drv_reg_ok",
+                        "--data-dir", dir / "data", "--apply", "kube", "--kubeconfig", cluster->kubeconfig(),
+                        "--name", "edge-k3s"},
+                       dir / "agent.log");
+    bool ready = eventually([&] { return hub.reported("web", v1::READY); });
+    INFO(agent.log());
+    REQUIRE(ready);
+    auto live = cluster->get("/api/v1/namespaces/default/configmaps/" + name);
+    REQUIRE(live.is_object());
+    CHECK(live["data"]["hello"] == "world");
+    CHECK(live["metadata"]["labels"]["drover.dev/bundle"] == "web");
+    CHECK(agent.log().find("applying to the Kubernetes API at https://") != std::string::npos);
+    agent.terminate();
+    CHECK(agent.wait_exit() == 0);
+    if (!cluster->test_server()) (void)cluster->client().send({"DELETE", "/api/v1/namespaces/default/configmaps/" + name, "", ""});
+}
+
+TEST_CASE("drover-agent --apply kube exits 1 naming the kubeconfig problem") {
+    TempDir dir;
+    REQUIRE(write_file_atomic(dir / "kubeconfig", "current-context: nowhere\ncontexts: []\n"));
+    AgentProcess agent({"--hub", "ws://127.0.0.1:9", "--insecure", "--token", "t", "--data-dir", dir / "d",
+                        "--apply", "kube", "--kubeconfig", dir / "kubeconfig"},
+                       dir / "log");
+    CHECK(agent.wait_exit() == 1);
+    CHECK(agent.log().find("--apply kube: " + dir / "kubeconfig" + ": no entry named \"nowhere\" in contexts") !=
+          std::string::npos);
 }

@@ -111,16 +111,41 @@ TEST_CASE("ws:// needs --insecure; wss:// with --insecure still verifies and war
     CHECK(w->warnings[0].find("no effect") != std::string::npos);
 }
 
-TEST_CASE("only dir: apply targets are accepted for now; the others say so") {
+TEST_CASE("--apply takes kube, k3s-manifests with or without a directory, and dir:PATH") {
     auto args = kMinimal;
     args.back() = "kube";
-    CHECK(error_of(args) == "--apply: \"kube\" is not supported yet; use dir:PATH");
-    args.back() = "k3s-manifests:/var/lib/rancher/k3s/server/manifests";
-    CHECK(error_of(args).find("is not supported yet") != std::string::npos);
+    auto kube = parse(args);
+    REQUIRE(kube);
+    CHECK(kube->options.apply_target == agent::ApplyTarget::kube);
+    CHECK(kube->options.kubeconfig.empty());
+    args.insert(args.end(), {"--kubeconfig", "/etc/rancher/k3s/k3s.yaml"});
+    CHECK(parse(args)->options.kubeconfig == "/etc/rancher/k3s/k3s.yaml");
+
+    args = kMinimal;
+    args.back() = "k3s-manifests";
+    auto k3s = parse(args);
+    REQUIRE(k3s);
+    CHECK(k3s->options.apply_target == agent::ApplyTarget::k3s_manifests);
+    CHECK(k3s->options.apply_dir == "/var/lib/rancher/k3s/server/manifests");
+    args.back() = "k3s-manifests:/srv/manifests";
+    CHECK(parse(args)->options.apply_dir == "/srv/manifests");
+    CHECK(parse(kMinimal)->options.apply_target == agent::ApplyTarget::dir);
+}
+
+TEST_CASE("bad apply targets and a kubeconfig without kube are refused with the reason") {
+    auto args = kMinimal;
     args.back() = "dir:";
     CHECK(error_of(args).find("dir: needs a path") != std::string::npos);
+    args.back() = "k3s-manifests:";
+    CHECK(error_of(args).find("k3s-manifests: needs a directory") != std::string::npos);
+    args.back() = "kube:cluster";
+    CHECK(error_of(args) ==
+          "--apply: unknown apply target \"kube:cluster\" (want kube, k3s-manifests[:DIR] or dir:PATH)");
     args.back() = "s3://bucket";
-    CHECK(error_of(args) == "--apply: unknown apply target \"s3://bucket\" (want dir:PATH)");
+    CHECK(error_of(args) == "--apply: unknown apply target \"s3://bucket\" (want kube, k3s-manifests[:DIR] or dir:PATH)");
+    CHECK(error_of(minimal_plus({"--kubeconfig", "k.yaml"})) == "--kubeconfig: --kubeconfig is only used with --apply kube");
+    CHECK(error_of(minimal_plus({"--readiness-interval", "1ms"})).find("readiness-interval") != std::string::npos);
+    CHECK(parse(minimal_plus({"--readiness-interval", "2s"}))->options.readiness_interval == std::chrono::seconds(2));
 }
 
 TEST_CASE("a config file supplies settings and the command line overrides it") {

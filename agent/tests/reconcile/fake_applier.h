@@ -11,10 +11,13 @@ namespace drover::testing {
 
 class FakeApplier final : public apply::Applier {
 public:
-    std::vector<std::string> calls;  // "apply web", "prune web", "drift web"
+    std::vector<std::string> calls;  // "apply web", "prune web", "drift web", "readiness web"
     std::map<std::string, std::map<apply::ObjectKey, nlohmann::json>> live;
     std::map<std::string, std::string> fail_apply;  // bundle -> error
     std::map<std::string, std::string> fail_prune;
+    // bundle -> why it is not ready (applied, then NotReady until erased)
+    std::map<std::string, std::string> not_ready;
+    std::map<std::string, std::string> fail_readiness;  // bundle -> error
 
     apply::ApplyResult apply(std::string_view bundle, const std::vector<nlohmann::json>& objects,
                              const apply::Inventory& previous) override {
@@ -26,7 +29,17 @@ public:
         auto& objs = live[b];
         objs.clear();
         for (size_t i = 0; i < objects.size(); ++i) objs[keys[i]] = objects[i];
-        return {apply::make_inventory(keys), std::nullopt};
+        std::optional<std::string> waiting;
+        if (not_ready.count(b)) waiting = not_ready[b];
+        return {apply::make_inventory(keys), std::nullopt, waiting};
+    }
+
+    Result<std::optional<std::string>> readiness(std::string_view bundle, const apply::Inventory&) override {
+        std::string b(bundle);
+        calls.push_back("readiness " + b);
+        if (fail_readiness.count(b)) return fail(fail_readiness[b]);
+        if (not_ready.count(b)) return std::optional<std::string>(not_ready[b]);
+        return std::optional<std::string>{};
     }
 
     Result<void> prune(std::string_view bundle, const apply::Inventory& inventory) override {

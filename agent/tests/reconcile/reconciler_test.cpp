@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -504,4 +505,144 @@ TEST_CASE("the reconciler thread runs a pass at start and on every wake, and sto
 
     r.stop();
     t.join();
+}
+
+TEST_CASE("an applied bundle that is not ready yet is NotReady, and turns Ready when readiness says so") {
+    Agent agent;
+    FakeApplier applier;
+    applier.not_ready["web"] = "Deployment web/nginx: 0/3 available";
+    auto r = agent.reconciler(applier);
+    agent.desire({agent.publish("web", {config_map("a")})});
+    r.reconcile(false);
+    CHECK(agent.trail() == Trail{"web:Applying", "web:NotReady"});
+    CHECK(agent.last("web")->message == "Deployment web/nginx: 0/3 available");
+    CHECK(agent.cache->applied().find("web")->state == v1::NOT_READY);
+
+    // Still not ready, for a new reason: the message follows, nothing is re-applied.
+    applier.not_ready["web"] = "Deployment web/nginx: 1/3 available; pod nginx-7d9: ImagePullBackOff";
+    r.reconcile(false);
+    CHECK(agent.last("web")->message == "Deployment web/nginx: 1/3 available; pod nginx-7d9: ImagePullBackOff");
+
+    applier.not_ready.erase("web");
+    r.reconcile(false);
+    CHECK(agent.trail() == Trail{"web:Applying", "web:NotReady", "web:NotReady", "web:Ready"});
+    CHECK(agent.last("web")->message.empty());
+    CHECK(agent.cache->applied().find("web")->state == v1::READY);
+    CHECK(std::count(applier.calls.begin(), applier.calls.end(), "apply web") == 1);
+    // Ready bundles are not asked on every wake, only on periodic passes.
+    auto asked = std::count(applier.calls.begin(), applier.calls.end(), "readiness web");
+    r.reconcile(false);
+    CHECK(std::count(applier.calls.begin(), applier.calls.end(), "readiness web") == asked);
+}
+
+TEST_CASE("a dependent bundle waits while its dependency is NotReady, and follows once it is Ready") {
+    Agent agent;
+    FakeApplier applier;
+    applier.not_ready["infra"] = "Job infra/migrate: running: 1 active, 0/1 succeeded";
+    auto r = agent.reconciler(applier);
+    agent.desire({agent.publish("infra", {config_map("i")}), agent.publish("web", {config_map("w")}, {.depends_on = {"infra"}})});
+    r.reconcile(false);
+    CHECK(agent.last("web")->state == v1::WAITING_FOR_DEPENDENCY);
+    CHECK(agent.last("web")->message == "waiting for infra (NotReady)");
+    applier.not_ready.clear();
+    r.reconcile(false);
+    CHECK(agent.last("infra")->state == v1::READY);
+    CHECK(agent.last("web")->state == v1::READY);
+}
+
+TEST_CASE("periodic passes check Ready bundles' readiness too, and an unknown answer changes nothing") {
+    Agent agent;
+    FakeApplier applier;
+    auto r = agent.reconciler(applier);
+    agent.desire({agent.publish("web", {config_map("a")})});
+    r.reconcile(true);
+    CHECK(agent.last("web")->state == v1::READY);
+    applier.not_ready["web"] = "Pod web/p: CrashLoopBackOff";
+    r.reconcile(false);
+    CHECK(agent.last("web")->state == v1::READY);  // not asked outside periodic passes
+    r.reconcile(true);
+    CHECK(agent.last("web")->state == v1::NOT_READY);
+    CHECK(agent.last("web")->message == "Pod web/p: CrashLoopBackOff");
+
+    applier.fail_readiness["web"] = "Unauthorized (HTTP 401 Unauthorized)";
+    auto count = agent.statuses().size();
+    r.reconcile(true);
+    r.reconcile(false);
+    CHECK(agent.statuses().size() == count);
+    CHECK(agent.cache->applied().find("web")->state == v1::NOT_READY);
+}
+
+TEST_CASE("drift fixed by hand goes back to Ready or NotReady as readiness says") {
+    Agent agent;
+    FakeApplier applier;
+    auto r = agent.reconciler(applier);
+    agent.desire({agent.publish("web", {config_map("a")}, {.self_heal = false})});
+    r.reconcile(true);
+    auto key = *apply::object_key(config_map("a"));
+    auto original = applier.live["web"][key];
+    applier.live["web"][key] = config_map("a", "changed");
+    r.reconcile(true);
+    CHECK(agent.last("web")->state == v1::MODIFIED);
+    applier.live["web"][key] = original;
+    applier.not_ready["web"] = "ConfigMap default/a: being deleted";
+    r.reconcile(true);
+    CHECK(agent.trail() == Trail{"web:Applying", "web:Ready", "web:Modified", "web:NotReady"});
+}
+
+namespace {
+
+// Not ready until the test says so, from another thread.
+class TurnsReady final : public apply::Applier {
+public:
+    std::atomic<bool> ready{false};
+
+    apply::ApplyResult apply(std::string_view bundle, const std::vector<json>& objects,
+                             const apply::Inventory& previous) override {
+        auto result = inner_.apply(bundle, objects, previous);
+        if (!ready) result.not_ready = "Deployment web/nginx: 0/1 available";
+        return result;
+    }
+    Result<void> prune(std::string_view bundle, const apply::Inventory& inventory) override {
+        return inner_.prune(bundle, inventory);
+    }
+    Result<std::vector<apply::Difference>> drift(std::string_view bundle, const apply::Inventory& inventory,
+                                                 const std::vector<json>& objects) override {
+        return inner_.drift(bundle, inventory, objects);
+    }
+    Result<std::optional<std::string>> readiness(std::string_view, const apply::Inventory&) override {
+        if (ready) return std::optional<std::string>{};
+        return std::optional<std::string>("Deployment web/nginx: 0/1 available");
+    }
+
+private:
+    FakeApplier inner_;
+};
+
+}  // namespace
+
+TEST_CASE("the reconciler thread checks NotReady bundles on the readiness interval, without a wake") {
+    Agent agent;
+    TurnsReady applier;
+    agent.desire({agent.publish("web", {config_map("a")})});
+    std::mutex m;
+    std::condition_variable cv;
+    int pokes = 0;
+    reconcile::Reconciler r(*agent.cache, applier, [&] {
+        std::lock_guard lock(m);
+        ++pokes;
+        cv.notify_all();
+    });
+    auto wait_for_pokes = [&](int n) {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, std::chrono::seconds(10), [&] { return pokes >= n; });
+    };
+    // Drift passes are an hour apart: only the readiness interval can make
+    // the second pass happen.
+    std::thread t([&] { r.run(std::chrono::hours(1), std::chrono::milliseconds(20)); });
+    REQUIRE(wait_for_pokes(1));
+    applier.ready = true;
+    REQUIRE(wait_for_pokes(2));
+    r.stop();
+    t.join();
+    CHECK(agent.trail() == Trail{"web:Applying", "web:NotReady", "web:Ready"});
 }
