@@ -6,6 +6,10 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "hub/server/api_agents.h"
+#include "hub/server/api_bundles.h"
+#include "hub/server/api_query.h"
+#include "hub/server/api_reply.h"
 #include "hub/server/credentials.h"
 #include "hub/server/status_view.h"
 
@@ -15,18 +19,51 @@ using nlohmann::json;
 
 namespace {
 
-// Replace, never throw: a path or a stored message may hold bytes that are
-// not UTF-8, and an exception here would reach the event loop.
-HttpResponse reply(int status, const json& body) {
-    return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
-}
-HttpResponse error(int status, const std::string& message) { return reply(status, {{"error", message}}); }
+HttpResponse reply(int status, const json& body) { return json_reply(status, body); }
+HttpResponse error(int status, const std::string& message) { return json_error(status, message); }
 
-bool authorized(Fleet& fleet, const HttpRequest& req) {
-    if (!starts_with(req.authorization, "Bearer ")) return false;
+enum class Access { none, read, admin };
+
+// The admin token may do anything; a viewer token may only GET. A push
+// token is for git, not for this API.
+Result<Access> access_of(Fleet& fleet, const HttpRequest& req) {
+    constexpr const char* kHow = "missing or wrong token (send Authorization: Bearer TOKEN)";
+    if (!starts_with(req.authorization, "Bearer ")) return fail(kHow);
+    auto token = presented_token(req.authorization);
+    if (!token) return fail(kHow);
     auto caller = identify(fleet, req.authorization);
-    return caller && caller->admin;
+    if (caller) return caller->admin ? Access::admin : Access::none;
+    auto viewer = fleet.store().viewer_token(sha256_hex(*token), fleet.now_ms());
+    if (viewer) return Access::read;
+    // Say why a token this hub gave out is refused (revoked, expired);
+    // never echo the secret.
+    if (starts_with(*token, "drv_viewer_")) return fail(viewer.error().message);
+    if (starts_with(*token, "drv_push_")) return fail(caller.error().message);
+    return fail(kHow);
 }
+
+const char* kind_name(TokenKind kind) {
+    switch (kind) {
+        case TokenKind::push: return "push";
+        case TokenKind::viewer: return "viewer";
+        case TokenKind::registration: break;
+    }
+    return "registration";
+}
+
+json token_json(const TokenRecord& t) {
+    json out = {{"id", t.id},
+                {"kind", kind_name(t.kind)},
+                {"created_at", rfc3339(t.created_ms)},
+                {"expires_at", t.expires_ms ? json(rfc3339(*t.expires_ms)) : json(nullptr)},
+                {"revoked", t.revoked}};
+    if (t.kind == TokenKind::registration) {
+        out["labels"] = t.labels;
+        out["uses_left"] = t.uses_left ? json(*t.uses_left) : json(nullptr);
+    }
+    return out;
+}
+
 
 Result<json> parse_body(const HttpRequest& req) {
     if (req.body.empty()) return json::object();
@@ -53,11 +90,12 @@ HttpResponse create_token(Fleet& fleet, const json& body) {
     if (body.contains("kind")) {
         auto& k = body["kind"];
         if (k == "push") t.kind = TokenKind::push;
-        else if (k != "registration") return error(400, "kind must be \"registration\" or \"push\"");
+        else if (k == "viewer") t.kind = TokenKind::viewer;
+        else if (k != "registration") return error(400, "kind must be \"registration\", \"push\" or \"viewer\"");
     }
-    bool push = t.kind == TokenKind::push;
-    if (push && (body.contains("labels") || body.contains("uses")))
-        return error(400, "labels and uses belong to registration tokens, not push tokens");
+    bool registration = t.kind == TokenKind::registration;
+    if (!registration && (body.contains("labels") || body.contains("uses")))
+        return error(400, cat("labels and uses belong to registration tokens, not ", kind_name(t.kind), " tokens"));
     auto labels = labels_from(body, "labels");
     if (!labels) return error(400, labels.error().message);
     t.labels = *labels;
@@ -74,14 +112,15 @@ HttpResponse create_token(Fleet& fleet, const json& body) {
         t.expires_ms = t.created_ms + *ms;
     }
     t.id = random_token("tok_", 6);
-    std::string secret = random_token(push ? "drv_push_" : "drv_reg_", 24);
+    const char* kind = kind_name(t.kind);
+    std::string secret = random_token(cat("drv_", t.kind == TokenKind::registration ? "reg" : kind, "_"), 24);
     fleet.store().add_token(t, sha256_hex(secret));
-    const char* kind = push ? "push" : "registration";
     fleet.store().add_event("token", cat(kind, " token ", t.id, " created"), t.created_ms);
-    log::info(kind, " token ", t.id, " created", push ? "" : cat(" (labels ", format_labels(t.labels), ")"));
+    log::info(kind, " token ", t.id, " created",
+              registration ? cat(" (labels ", format_labels(t.labels), ")") : std::string());
     json out = {{"id", t.id}, {"kind", kind}, {"token", secret},
                 {"expires_at", t.expires_ms ? json(rfc3339(*t.expires_ms)) : json(nullptr)}};
-    if (!push) {
+    if (registration) {
         out["labels"] = t.labels;
         out["uses"] = t.uses_left ? json(*t.uses_left) : json(nullptr);
     }
@@ -112,31 +151,73 @@ HttpResponse patch_labels(Fleet& fleet, const std::string& name, const json& bod
     return reply(200, {{"name", agent->name}, {"labels", agent->effective_labels()}});
 }
 
+HttpResponse revoke_token(Fleet& fleet, const std::string& id) {
+    if (!fleet.store().revoke_token(id)) return error(404, cat("no token with id ", drover::quoted(utf8_prefix(id, 200))));
+    fleet.store().add_event("revoked", cat("token ", id, " revoked"), fleet.now_ms());
+    log::info("token ", id, " revoked");
+    return reply(200, {{"id", id}, {"revoked", true}});
+}
+
+HttpResponse list_events(Fleet& fleet, const HttpRequest& req) {
+    auto query = parse_query(req.query, "limit,kind");
+    if (!query) return error(400, query.error().message);
+    auto limit = parse_limit(*query, 100, 1000);
+    if (!limit) return error(400, limit.error().message);
+    auto events = query->contains("kind") ? fleet.store().events_of_kind(query->at("kind"), *limit)
+                                          : fleet.store().events(*limit);
+    json out = json::array();
+    for (auto& e : events)
+        out.push_back({{"id", e.id}, {"time", rfc3339(e.time_ms)}, {"kind", e.kind}, {"message", e.message}});
+    return reply(200, out);
+}
+
+HttpResponse list_tokens(Fleet& fleet) {
+    json out = json::array();
+    for (auto& t : fleet.store().tokens()) out.push_back(token_json(t));
+    return reply(200, out);
+}
+
+HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
+    std::string_view rest = std::string_view(req.path).substr(std::string_view("/api/v1/").size());
+    const std::string& m = req.method;
+    auto wrong_method = [&](const char* allowed) {
+        return error(405, cat("use ", allowed, " for ", utf8_prefix(req.path, 200)));
+    };
+    if (rest == "status") return m == "GET" ? reply(200, status_view(fleet)) : wrong_method("GET");
+    if (rest == "agents") return m == "GET" ? list_agents(fleet, req) : wrong_method("GET");
+    if (rest == "bundles") return m == "GET" ? list_bundles(fleet) : wrong_method("GET");
+    if (rest == "events") return m == "GET" ? list_events(fleet, req) : wrong_method("GET");
+    if (rest == "tokens") {
+        if (m == "GET") return list_tokens(fleet);
+        if (m == "POST") return create_token(fleet, body);
+        return wrong_method("GET or POST");
+    }
+    auto parts = split(rest, '/');
+    if (parts.size() == 2 && parts[0] == "agents" && !parts[1].empty())
+        return m == "GET" ? get_agent(fleet, parts[1]) : wrong_method("GET");
+    if (parts.size() == 2 && parts[0] == "bundles" && !parts[1].empty())
+        return m == "GET" ? get_bundle(fleet, parts[1]) : wrong_method("GET");
+    if (parts.size() == 2 && parts[0] == "tokens" && !parts[1].empty())
+        return m == "DELETE" ? revoke_token(fleet, parts[1]) : wrong_method("DELETE");
+    if (parts.size() == 3 && parts[0] == "agents" && parts[2] == "labels")
+        return m == "PATCH" ? patch_labels(fleet, parts[1], body) : wrong_method("PATCH");
+    return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
+}
+
 }  // namespace
 
 HttpResponse handle_http(Fleet& fleet, const HttpRequest& req) {
     if (req.path == "/healthz") return {200, "text/plain", "ok\n"};
     if (!starts_with(req.path, "/api/v1/")) return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
-    if (!authorized(fleet, req)) return error(401, "missing or wrong token (send Authorization: Bearer TOKEN)");
+    auto access = access_of(fleet, req);
+    if (!access) return error(401, access.error().message);
+    if (*access == Access::none) return error(403, "push tokens are for git; the API takes the admin or a viewer token");
+    if (*access == Access::read && req.method != "GET")
+        return error(403, cat("a viewer token may only read (GET), not ", utf8_prefix(req.method, 20)));
     if (req.body.size() > kMaxRequestBody) return error(413, "request body is too large");
     auto body = parse_body(req);
     if (!body) return error(400, body.error().message);
-
-    std::string_view route = std::string_view(req.path).substr(std::string_view("/api/v1/").size());
-    if (route == "status") {
-        if (req.method != "GET") return error(405, "use GET for /api/v1/status");
-        return reply(200, status_view(fleet));
-    }
-    if (route == "tokens") {
-        if (req.method != "POST") return error(405, "use POST to create a token");
-        return create_token(fleet, *body);
-    }
-    auto parts = split(route, '/');
-    if (parts.size() == 3 && parts[0] == "agents" && parts[2] == "labels") {
-        if (req.method != "PATCH") return error(405, "use PATCH to change labels");
-        return patch_labels(fleet, parts[1], *body);
-    }
-    return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
+    return route(fleet, req, *body);
 }
 
 }  // namespace drover::hub

@@ -4,10 +4,21 @@
 // size-limited by the server and parsed without exceptions; every error is
 // JSON {"error": "..."} with a status code that means something.
 //
-//   POST  /api/v1/tokens                  create a registration token
-//   GET   /api/v1/status                  agents, bundles, deployed revision
-//   PATCH /api/v1/agents/NAME/labels      {"set":{k:v},"remove":[k]}
-//   GET   /healthz                        liveness, no token needed
+// The admin token may use every route; a viewer token (kind "viewer") may
+// only GET (403 otherwise); push tokens are for git (403). Missing, unknown,
+// revoked or expired tokens: 401.
+//
+//   GET    /api/v1/status                 agents, bundles, deployed revision
+//   GET    /api/v1/agents                 ?selector=&state=&limit=&continue= (api_agents.h)
+//   GET    /api/v1/agents/NAME            one agent
+//   PATCH  /api/v1/agents/NAME/labels     {"set":{k:v},"remove":[k]}
+//   GET    /api/v1/bundles                per-state counts (api_bundles.h)
+//   GET    /api/v1/bundles/NAME           counts and agent names per state
+//   GET    /api/v1/events                 ?limit=(100, max 1000)&kind=; newest first
+//   GET    /api/v1/tokens                 every token, without secrets
+//   POST   /api/v1/tokens                 {"kind": registration|push|viewer, ...}
+//   DELETE /api/v1/tokens/ID              revoke
+//   GET    /healthz                       liveness, no token needed
 #include <string>
 
 #include "hub/server/fleet.h"

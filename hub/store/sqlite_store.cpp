@@ -42,7 +42,20 @@ const std::vector<std::string_view> kMigrations = {
     R"(ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'registration';)",
 };
 
-const char* kind_name(TokenKind kind) { return kind == TokenKind::push ? "push" : "registration"; }
+const char* kind_name(TokenKind kind) {
+    switch (kind) {
+        case TokenKind::push: return "push";
+        case TokenKind::viewer: return "viewer";
+        case TokenKind::registration: break;
+    }
+    return "registration";
+}
+
+TokenKind kind_from(std::string_view name) {
+    if (name == "push") return TokenKind::push;
+    if (name == "viewer") return TokenKind::viewer;
+    return TokenKind::registration;
+}
 
 std::string labels_json(const Labels& labels) { return json(labels).dump(); }
 
@@ -144,20 +157,57 @@ Result<Registration> SqliteStore::register_with_token(const std::string& secret_
 }
 
 Result<TokenRecord> SqliteStore::push_token(const std::string& secret_hash, int64_t now_ms) {
+    return usable_token(secret_hash, TokenKind::push, now_ms);
+}
+
+Result<TokenRecord> SqliteStore::viewer_token(const std::string& secret_hash, int64_t now_ms) {
+    return usable_token(secret_hash, TokenKind::viewer, now_ms);
+}
+
+Result<TokenRecord> SqliteStore::usable_token(const std::string& secret_hash, TokenKind kind, int64_t now_ms) {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare(
-        "SELECT id, expires_ms, created_ms, revoked FROM tokens WHERE secret_hash = ? AND kind = 'push'");
-    s.bind(1, secret_hash);
-    if (!s.step()) return fail("push token is not known to this hub");
+    const char* name = kind_name(kind);
+    auto s = db_.prepare("SELECT id, expires_ms, created_ms, revoked FROM tokens WHERE secret_hash = ? AND kind = ?");
+    s.bind(1, secret_hash).bind(2, std::string(name));
+    if (!s.step()) return fail(cat(name, " token is not known to this hub"));
     TokenRecord t;
-    t.kind = TokenKind::push;
+    t.kind = kind;
     t.id = s.text(0);
     if (!s.is_null(1)) t.expires_ms = s.int64(1);
     t.created_ms = s.int64(2);
     t.revoked = s.int64(3) != 0;
-    if (t.revoked) return fail(cat("push token ", t.id, " was revoked"));
-    if (t.expires_ms && *t.expires_ms <= now_ms) return fail(cat("push token ", t.id, " has expired"));
+    if (t.revoked) return fail(cat(name, " token ", t.id, " was revoked"));
+    if (t.expires_ms && *t.expires_ms <= now_ms) return fail(cat(name, " token ", t.id, " has expired"));
     return t;
+}
+
+std::vector<TokenRecord> SqliteStore::tokens() {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(
+        "SELECT id, labels, uses_left, expires_ms, created_ms, revoked, kind FROM tokens ORDER BY created_ms, rowid");
+    std::vector<TokenRecord> out;
+    while (s.step()) {
+        TokenRecord t;
+        t.id = s.text(0);
+        t.labels = parse_labels_json(s.text(1));
+        if (!s.is_null(2)) t.uses_left = s.int64(2);
+        if (!s.is_null(3)) t.expires_ms = s.int64(3);
+        t.created_ms = s.int64(4);
+        t.revoked = s.int64(5) != 0;
+        t.kind = kind_from(s.text(6));
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+bool SqliteStore::revoke_token(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT 1 FROM tokens WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) return false;
+    s.reset();
+    db_.prepare("UPDATE tokens SET revoked = 1 WHERE id = ?").bind(1, id).run();
+    return true;
 }
 
 Result<TokenRecord> SqliteStore::consume_token_locked(const std::string& secret_hash, int64_t now_ms) {
@@ -425,6 +475,15 @@ std::vector<EventRecord> SqliteStore::events(size_t limit) {
     std::lock_guard lock(mutex_);
     auto s = db_.prepare("SELECT id, time_ms, kind, message FROM events ORDER BY id DESC LIMIT ?");
     s.bind(1, static_cast<int64_t>(limit));
+    std::vector<EventRecord> out;
+    while (s.step()) out.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
+    return out;
+}
+
+std::vector<EventRecord> SqliteStore::events_of_kind(const std::string& kind, size_t limit) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT id, time_ms, kind, message FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?");
+    s.bind(1, kind).bind(2, static_cast<int64_t>(limit));
     std::vector<EventRecord> out;
     while (s.step()) out.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
     return out;

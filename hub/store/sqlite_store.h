@@ -17,6 +17,9 @@ public:
     void add_token(const TokenRecord& token, const std::string& secret_hash) override;
     Result<TokenRecord> consume_token(const std::string& secret_hash, int64_t now_ms) override;
     Result<TokenRecord> push_token(const std::string& secret_hash, int64_t now_ms) override;
+    Result<TokenRecord> viewer_token(const std::string& secret_hash, int64_t now_ms) override;
+    std::vector<TokenRecord> tokens() override;
+    bool revoke_token(const std::string& id) override;
     Result<Registration> register_with_token(const std::string& secret_hash, const std::string& wanted_name,
                                              const std::string& credential_hash, int64_t now_ms) override;
     AgentRecord register_agent(const std::string& wanted_name, const std::string& credential_hash,
@@ -38,6 +41,7 @@ public:
     std::vector<std::string> status_bundles(const std::string& agent_id) override;
     void add_event(const std::string& kind, const std::string& message, int64_t now_ms) override;
     std::vector<EventRecord> events(size_t limit) override;
+    std::vector<EventRecord> events_of_kind(const std::string& kind, size_t limit) override;
     std::optional<std::string> setting(const std::string& key) override;
     void set_setting(const std::string& key, const std::string& value) override;
 
@@ -48,6 +52,8 @@ private:
     Result<TokenRecord> consume_token_locked(const std::string& secret_hash, int64_t now_ms);
     AgentRecord register_agent_locked(const std::string& wanted_name, const std::string& credential_hash,
                                       const Labels& token_labels, int64_t now_ms);
+    // A push or viewer token that may be used now, by its secret's hash.
+    Result<TokenRecord> usable_token(const std::string& secret_hash, TokenKind kind, int64_t now_ms);
     void add_event_locked(const std::string& kind, const std::string& message, int64_t now_ms);
 
     std::mutex mutex_;

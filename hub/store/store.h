@@ -21,7 +21,8 @@ namespace drover::hub {
 
 // Registration tokens enrol agents (each use registers one). Push tokens
 // let operators and CI `git push` to (and clone from) the hub's repository.
-enum class TokenKind { registration, push };
+// Viewer tokens read the REST API and nothing else.
+enum class TokenKind { registration, push, viewer };
 
 struct TokenRecord {
     std::string id;                     // "tok_..." public id, safe to show
@@ -113,6 +114,15 @@ public:
     // neither revoked nor expired; the error says which.
     virtual Result<TokenRecord> push_token(const std::string& secret_hash, int64_t now_ms) = 0;
 
+    // The viewer token whose secret hashes to secret_hash, if it exists and
+    // is neither revoked nor expired; the error says which.
+    virtual Result<TokenRecord> viewer_token(const std::string& secret_hash, int64_t now_ms) = 0;
+    // Every token of every kind, oldest first; secrets are never stored.
+    virtual std::vector<TokenRecord> tokens() = 0;
+    // Marks the token revoked (it no longer registers, pushes or reads).
+    // False when no token has that id; revoking twice is harmless.
+    virtual bool revoke_token(const std::string& id) = 0;
+
     // consume_token + register_agent + a "registered" event, in one
     // transaction: first contact costs one fsync.
     virtual Result<Registration> register_with_token(const std::string& secret_hash, const std::string& wanted_name,
@@ -157,6 +167,8 @@ public:
 
     virtual void add_event(const std::string& kind, const std::string& message, int64_t now_ms) = 0;
     virtual std::vector<EventRecord> events(size_t limit) = 0;
+    // The newest `limit` events of one kind, newest first.
+    virtual std::vector<EventRecord> events_of_kind(const std::string& kind, size_t limit) = 0;
 
     virtual std::optional<std::string> setting(const std::string& key) = 0;
     virtual void set_setting(const std::string& key, const std::string& value) = 0;

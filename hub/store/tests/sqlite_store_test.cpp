@@ -237,3 +237,44 @@ TEST_CASE("a push token's kind survives a reopen") {
     REQUIRE(p);
     CHECK(p->id == "tok_push");
 }
+
+TEST_CASE("tokens are listed with their kind and state, and a revoked one stops working for every use") {
+    TempStore t;
+    t.store->add_token({.id = "tok_r", .labels = {{"site", "lab"}}, .uses_left = 3, .created_ms = 1}, "hr");
+    t.store->add_token({.id = "tok_p", .created_ms = 2, .kind = TokenKind::push}, "hp");
+    t.store->add_token({.id = "tok_v", .expires_ms = 500, .created_ms = 3, .kind = TokenKind::viewer}, "hv");
+    auto all = t.store->tokens();
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].id == "tok_r");
+    CHECK(all[0].labels.at("site") == "lab");
+    CHECK(*all[0].uses_left == 3);
+    CHECK(all[1].kind == TokenKind::push);
+    CHECK(all[2].kind == TokenKind::viewer);
+    CHECK(*all[2].expires_ms == 500);
+
+    REQUIRE(t.store->viewer_token("hv", 10));
+    CHECK_FALSE(t.store->viewer_token("hp", 10));  // a push token is not a viewer token
+    CHECK(t.store->viewer_token("hv", 500).error().message == "viewer token tok_v has expired");
+
+    CHECK(t.store->revoke_token("tok_p"));
+    CHECK(t.store->revoke_token("tok_r"));
+    CHECK(t.store->revoke_token("tok_r"));  // twice is harmless
+    CHECK_FALSE(t.store->revoke_token("tok_nope"));
+    t.reopen();
+    CHECK(t.store->push_token("hp", 10).error().message == "push token tok_p was revoked");
+    CHECK_FALSE(t.store->consume_token("hr", 10));
+    CHECK(t.store->tokens()[0].revoked);
+}
+
+TEST_CASE("events can be read for one kind, newest first, up to a limit") {
+    TempStore t;
+    t.store->add_event("push", "p1", 1);
+    t.store->add_event("registered", "r1", 2);
+    t.store->add_event("push", "p2", 3);
+    t.store->add_event("push", "p3", 4);
+    auto pushes = t.store->events_of_kind("push", 2);
+    REQUIRE(pushes.size() == 2);
+    CHECK(pushes[0].message == "p3");
+    CHECK(pushes[1].message == "p2");
+    CHECK(t.store->events_of_kind("nothing", 10).empty());
+}
