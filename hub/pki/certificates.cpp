@@ -264,23 +264,33 @@ Result<void> parse_key(PkContext& pk, const std::string& pem) {
 
 }  // namespace
 
-Result<KeyPair> create_ca(std::string_view cn, int valid_days) {
-    auto name = common_name(cn, "CA common name");
-    if (!name) return std::unexpected(name.error());
+namespace {
+
+// A fresh P-256 key certified as `profile` says, by `signer`, or
+// self-signed under `self_name` when there is no signer (a CA).
+Result<KeyPair> certify_new_key(const Profile& profile, LoadedCa* signer, const std::string& self_name = "") {
     KeyPair out;
     out.key_pem = generate_p256_key_pem();
     PkContext key;
     if (auto ok = parse_key(key, out.key_pem); !ok) return std::unexpected(ok.error());
+    Issuer issuer = signer ? Issuer{signer->key.get(), signer->name, signer->not_after} : Issuer{key.get(), self_name, ""};
+    auto cert = write_certificate(profile, key.get(), issuer);
+    if (!cert) return std::unexpected(cert.error());
+    out.cert_pem = std::move(*cert);
+    return out;
+}
 
+}  // namespace
+
+Result<KeyPair> create_ca(std::string_view cn, int valid_days) {
+    auto name = common_name(cn, "CA common name");
+    if (!name) return std::unexpected(name.error());
     Profile profile;
     profile.subject_cn = std::string(cn);
     profile.is_ca = true;
     profile.key_usage = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
     profile.valid_days = valid_days;
-    auto cert = write_certificate(profile, key.get(), Issuer{key.get(), *name, ""});
-    if (!cert) return std::unexpected(cert.error());
-    out.cert_pem = std::move(*cert);
-    return out;
+    return certify_new_key(profile, nullptr, *name);
 }
 
 Result<KeyPair> issue_server_certificate(const KeyPair& ca, const std::vector<std::string>& hostnames,
@@ -296,12 +306,6 @@ Result<KeyPair> issue_server_certificate(const KeyPair& ca, const std::vector<st
     if (!san) return std::unexpected(san.error());
     auto loaded = load_ca(ca);
     if (!loaded) return std::unexpected(loaded.error());
-
-    KeyPair out;
-    out.key_pem = generate_p256_key_pem();
-    PkContext key;
-    if (auto ok = parse_key(key, out.key_pem); !ok) return std::unexpected(ok.error());
-
     Profile profile;
     profile.subject_cn = names->front().text;
     profile.key_usage = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
@@ -309,33 +313,20 @@ Result<KeyPair> issue_server_certificate(const KeyPair& ca, const std::vector<st
         std::string_view(MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))};
     profile.subject_alt_name_der = std::move(*san);
     profile.valid_days = valid_days;
-    LoadedCa& signer = **loaded;
-    auto cert = write_certificate(profile, key.get(), Issuer{signer.key.get(), signer.name, signer.not_after});
-    if (!cert) return std::unexpected(cert.error());
-    out.cert_pem = std::move(*cert);
-    return out;
+    return certify_new_key(profile, loaded->get());
 }
 
-Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view common_name, int valid_days) {
+Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view cn, int valid_days) {
+    if (auto name = common_name(cn, "client common name"); !name) return std::unexpected(name.error());
     auto loaded = load_ca(ca);
     if (!loaded) return std::unexpected(loaded.error());
-
-    KeyPair out;
-    out.key_pem = generate_p256_key_pem();
-    PkContext key;
-    if (auto ok = parse_key(key, out.key_pem); !ok) return std::unexpected(ok.error());
-
     Profile profile;
-    profile.subject_cn = std::string(common_name);
+    profile.subject_cn = std::string(cn);
     profile.key_usage = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
     profile.extended_key_usage = {
         std::string_view(MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))};
     profile.valid_days = valid_days;
-    LoadedCa& signer = **loaded;
-    auto cert = write_certificate(profile, key.get(), Issuer{signer.key.get(), signer.name, signer.not_after});
-    if (!cert) return std::unexpected(cert.error());
-    out.cert_pem = std::move(*cert);
-    return out;
+    return certify_new_key(profile, loaded->get());
 }
 
 }  // namespace drover::pki
