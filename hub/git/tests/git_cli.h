@@ -1,7 +1,8 @@
 #pragma once
-// The real git CLI for tests, run with a private HOME and no system config so
-// the machine's git configuration cannot change the outcome. Output goes to
-// a log that is shown when the command fails.
+// Test helpers over real Git repositories. GitCli runs the real git CLI
+// with a private HOME and no system config, so the machine's git
+// configuration cannot change the outcome; its stderr is shown when a
+// command fails.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -35,6 +36,14 @@ public:
 private:
     std::string home_;
 };
+
+// How many push quarantines (objects/incoming-*) the bare repository holds.
+inline size_t quarantine_dirs(const std::string& bare) {
+    size_t n = 0;
+    for (auto& e : std::filesystem::directory_iterator(bare + "/objects"))
+        if (e.path().filename().string().starts_with("incoming-")) ++n;
+    return n;
+}
 
 inline void write_text(const std::string& path, const std::string& text) {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());

@@ -37,13 +37,6 @@ bool has_object(git::Repo& repo, const std::string& hex) {
     return found;
 }
 
-size_t incoming_dirs(const std::string& bare) {
-    size_t n = 0;
-    for (auto& e : std::filesystem::directory_iterator(bare + "/objects"))
-        if (e.path().filename().string().starts_with("incoming-")) ++n;
-    return n;
-}
-
 // A hub repository holding one commit, and a clone with a second commit on top.
 struct Fixture {
     TempDir tmp;
@@ -99,7 +92,7 @@ TEST_CASE("a thin pack is completed from the repository and stays invisible unti
     REQUIRE(reopened.has_value());
     CHECK(has_object(*reopened, f.second));
     CHECK(git::read_commit_files(*reopened, f.second, render::Limits{}).has_value());
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
 }
 
 TEST_CASE("a refused push leaves nothing behind") {
@@ -109,9 +102,9 @@ TEST_CASE("a refused push leaves nothing behind") {
         auto q = git::Quarantine::create(*repo);
         REQUIRE(q.has_value());
         REQUIRE(q->index(reader_of(f.thin_pack())).has_value());
-        CHECK(incoming_dirs(f.bare) == 1);
+        CHECK(drover::testing::quarantine_dirs(f.bare) == 1);
     }
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
     CHECK_FALSE(has_object(*repo, f.second));
 }
 
@@ -154,7 +147,7 @@ TEST_CASE("corrupt, truncated and incomplete packs are refused with libgit2's re
     auto missing = q->index(reader_of(pack));
     REQUIRE_FALSE(missing.has_value());
     CHECK(missing.error().message.starts_with("bad pack: "));
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
 }
 
 TEST_CASE("sweep_quarantines removes what a crashed hub left") {
@@ -164,5 +157,5 @@ TEST_CASE("sweep_quarantines removes what a crashed hub left") {
     REQUIRE(q.has_value());
     write_text(q->dir() + "/pack/tmp_pack_x", "partial");
     git::sweep_quarantines(f.bare);
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
 }

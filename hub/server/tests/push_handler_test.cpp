@@ -103,13 +103,6 @@ Reply decode(const HttpResponse& response) {
     return r;
 }
 
-size_t incoming_dirs(const std::string& bare) {
-    size_t n = 0;
-    for (auto& e : std::filesystem::directory_iterator(bare + "/objects"))
-        if (e.path().filename().string().starts_with("incoming-")) ++n;
-    return n;
-}
-
 // The hub's bare repository, a work clone to make commits in, and a
 // PushHandler over the repository.
 struct Fixture {
@@ -265,7 +258,7 @@ TEST_CASE("a good first push moves main, offers the rendered revision and says w
     CHECK(r.has_message("web: new bundle, 2 agents to update, 0 unchanged"));
     CHECK(out.events.size() == 1);
     CHECK(has_event(out, "push", cat("main moved to ", short_id(c1), " (first fleet) by admin")));
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
 }
 
 TEST_CASE("a follow-up push reports what changes against the deployed revision") {
@@ -291,7 +284,7 @@ TEST_CASE("a push with an invalid bundle is refused with file, line and reason, 
     CHECK(r.messages == std::vector<std::string>{kBadProblem, "nothing was deployed; main stays at nothing"});
     CHECK(f.branch("main") == std::nullopt);
     CHECK_FALSE(f.has_object(c1));
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
     CHECK(f.offers() == 0);
     CHECK(f.moved == 0);
     REQUIRE(out.events.size() == 1);
@@ -498,7 +491,7 @@ TEST_CASE("a corrupt pack refuses every ref with an unpacker error") {
     CHECK(r.report[2] == "ng refs/heads/other unpacker error");
     CHECK(f.branch("main") == std::nullopt);
     CHECK(f.branch("other") == std::nullopt);
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
     CHECK(f.offers() == 0);
 
     auto garbage = decode(f.handle(Fixture::body({{kZero, c1, "refs/heads/main"}}, "PACK but not really")).response);
@@ -587,7 +580,7 @@ TEST_CASE("two concurrent pushes from the same old id: exactly one wins, the oth
     CHECK(f.branch("main") == (a_won ? a : b));
     CHECK_FALSE(f.has_object(a_won ? b : a));  // the loser's pack was dropped
     CHECK(f.offers() == 2);  // the seed and the winner
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
 }
 
 // Under ASan this shows libgit2 1.5's indexer (verify=1) leaking every
@@ -599,5 +592,5 @@ TEST_CASE("a pack of objects the hub already has is accepted for a new branch") 
     auto r = decode(f.handle(Fixture::body({{kZero, c1, "refs/heads/again"}}, f.pack({c1}, {}))).response);
     CHECK(r.report == std::vector<std::string>{"unpack ok", "ok refs/heads/again"});
     CHECK(f.branch("again") == c1);
-    CHECK(incoming_dirs(f.bare) == 0);
+    CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
 }
