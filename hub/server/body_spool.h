@@ -1,8 +1,9 @@
 #pragma once
-// Where a request body waits, decoded, until its handler runs: in memory for
-// small API and fetch requests, or in an anonymous file (O_TMPFILE, gone
-// when closed, never visible in the directory) for pushes of tens of MiB, so
-// the hub's memory does not grow with what clients send. Written on the
+// Where a Git request body waits, decoded, until its handler runs: in an
+// anonymous file (O_TMPFILE, gone when closed, never visible in the
+// directory), so the hub's memory does not grow with what clients send.
+// in_memory() holds the same contract in a string, for callers that build
+// bodies themselves (tests). Written on the
 // event loop, then handed whole to a worker thread that reads it.
 #include <cstdint>
 #include <string>

@@ -132,8 +132,7 @@ GitBegin GitEndpoint::begin(const HttpRequest& request) {
         b.reply = text(403, cat("this hub mirrors ", options_.mirror_of, ": push there and the hub follows"));
         return b;
     }
-    std::string caller;
-    if (auto refused = refuse(request, push, &caller)) {
+    if (auto refused = refuse(request, push, &b.caller)) {
         b.reply = std::move(refused);
         return b;
     }
@@ -141,21 +140,20 @@ GitBegin GitEndpoint::begin(const HttpRequest& request) {
         b.reply = advertise(push);
         return b;
     }
-    if (!push) {
-        b.spool = BodySpool::in_memory(options_.max_fetch_request_bytes);
-        return b;
-    }
-    auto spool = BodySpool::on_disk(options_.repo_path, options_.max_push_bytes);
+    // On disk either way: many clients (anonymous ones too, with
+    // --git-anonymous-read) sending large fetch requests at once must not
+    // cost the hub their size in memory.
+    auto spool = BodySpool::on_disk(options_.repo_path, push ? options_.max_push_bytes : options_.max_fetch_request_bytes);
     if (!spool) {
         log::error("git: ", spool.error().message);
-        b.reply = text(500, "the hub cannot store the push (see its log)");
+        b.reply = text(500, "the hub cannot store the request (see its log)");
         return b;
     }
     b.spool = std::move(*spool);
     return b;
 }
 
-void GitEndpoint::finish(const HttpRequest& request, BodySpool body, Respond respond) {
+void GitEndpoint::finish(const HttpRequest& request, const std::string& caller, BodySpool body, Respond respond) {
     auto spool = std::make_shared<BodySpool>(std::move(body));
     auto post = post_;
     if (route(request.path) == Route::upload_pack) {
@@ -188,8 +186,7 @@ void GitEndpoint::finish(const HttpRequest& request, BodySpool body, Respond res
     auto context = std::make_shared<PushContext>();
     for (auto& agent : fleet_.store().agents()) context->agents.push_back({agent.name, agent.effective_labels()});
     context->current = fleet_.deployment();
-    auto who = identify(fleet_, request.authorization);
-    context->pusher = who ? who->id : "unknown";
+    context->pusher = caller;
     Fleet* fleet = &fleet_;
     PushHandler* push = &push_;
     workers_.submit([spool, context, respond, post, fleet, push] {

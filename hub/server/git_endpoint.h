@@ -38,6 +38,7 @@ struct GitEndpointOptions {
 struct GitBegin {
     std::optional<HttpResponse> reply;  // answer now (the body, if any, is not wanted)
     std::optional<BodySpool> spool;     // or: receive the body into this, then call finish()
+    std::string caller;                 // who was authenticated: "admin", a push token id, "anonymous"
 };
 
 class GitEndpoint {
@@ -49,8 +50,9 @@ public:
 
     static bool handles(const std::string& path);
     GitBegin begin(const HttpRequest& request);
-    // The body is complete (decoded). respond is called once, on the loop.
-    void finish(const HttpRequest& request, BodySpool body, Respond respond);
+    // The body is complete (decoded). `caller` is begin()'s. respond is
+    // called once, on the loop.
+    void finish(const HttpRequest& request, const std::string& caller, BodySpool body, Respond respond);
 
 private:
     enum class Route { none, info_refs, upload_pack, receive_pack };

@@ -215,6 +215,7 @@ struct HttpExchange {
     // Git requests: the body is decoded (de-chunked, gunzipped) into a
     // spool, then handed to the GitEndpoint, which answers later.
     std::optional<RequestBody> git_body;
+    std::string git_caller;  // who GitEndpoint::begin authenticated
     bool replied = false;      // a response was chosen; later body bytes are dropped
     bool close_after = false;  // end the connection after the response
     bool final_written = false;
@@ -332,7 +333,7 @@ int finish_git(lws* wsi, HttpExchange& ex) {
         return send_headers(wsi, ex);
     }
     ex.id = server.await_response(wsi);
-    server.git()->finish(ex.request, std::move(*spool),
+    server.git()->finish(ex.request, ex.git_caller, std::move(*spool),
                          [&server, id = ex.id](HttpResponse r) { server.deliver(id, std::move(r)); });
     return 0;
 }
@@ -354,6 +355,7 @@ int begin_git(lws* wsi, HttpExchange& ex, bool has_body) {
         ex.response = git_error(415, cat("Content-Encoding ", quoted(utf8_prefix(encoding, 40)), " is not supported (gzip is)"));
         return send_headers(wsi, ex);
     }
+    ex.git_caller = std::move(b.caller);
     ex.git_body.emplace(std::move(*b.spool), chunked, encoding == "gzip");
     if (!has_body) return finish_git(wsi, ex);
     return 0;

@@ -109,7 +109,7 @@ struct Fixture {
         REQUIRE(b.spool->append(body).has_value());
         std::optional<HttpResponse> answer;
         int calls = 0;
-        endpoint->finish(request, std::move(*b.spool), [&](HttpResponse r) {
+        endpoint->finish(request, b.caller, std::move(*b.spool), [&](HttpResponse r) {
             ++calls;
             answer = std::move(r);
         });
