@@ -68,6 +68,25 @@ json without_directives(const json& patch) {
     return out;
 }
 
+}  // namespace
+
+std::expected<json, ApiError> patched(json current, const json& patch, PatchType type) {
+    if (type == PatchType::json_patch) {
+        if (!patch.is_array()) return std::unexpected(bad_request("a JSON patch must be a list of operations"));
+        try {
+            return current.patch(patch);
+        } catch (const json::exception& e) {
+            return std::unexpected(api_error(
+                422, "Invalid", cat("the server rejected our request due to an error in our request: ", e.what())));
+        }
+    }
+    if (!patch.is_object()) return std::unexpected(bad_request("a merge patch must be a JSON object"));
+    current.merge_patch(type == PatchType::strategic_merge ? without_directives(patch) : patch);
+    return current;
+}
+
+namespace {
+
 FieldScope scope_of(const ResourceType& type, const std::string& subresource) {
     if (subresource == "status") return FieldScope::status_only;
     return type.status_subresource ? FieldScope::main_without_status : FieldScope::whole;
@@ -439,20 +458,9 @@ ApiResult Cluster::patch(const Target& target, PatchType patch_type, std::string
     if (stored == nullptr) return std::unexpected(not_found(target.type.group_resource(), target.name));
     json old = *stored;
     json current = present(target.type, old);
-    if (patch_type == PatchType::json_patch) {
-        if (!document->is_array()) return std::unexpected(bad_request("a JSON patch must be a list of operations"));
-        try {
-            current = current.patch(*document);
-        } catch (const json::exception& e) {
-            return std::unexpected(api_error(422, "Invalid",
-                                             cat("the server rejected our request due to an error in "
-                                                 "our request: ",
-                                                 e.what())));
-        }
-    } else {
-        if (!document->is_object()) return std::unexpected(bad_request("a merge patch must be a JSON object"));
-        current.merge_patch(patch_type == PatchType::strategic_merge ? without_directives(*document) : *document);
-    }
+    auto applied = patched(std::move(current), *document, patch_type);
+    if (!applied) return std::unexpected(applied.error());
+    current = std::move(*applied);
     current = without_nulls(current);
     if (auto problem = type_error(target.type, current)) return std::unexpected(bad_request(*problem));
     if (auto error = check_identity(target, current, true)) return std::unexpected(*error);

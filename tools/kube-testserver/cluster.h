@@ -37,6 +37,11 @@ using ApiResult = std::expected<ApiReply, ApiError>;
 
 enum class PatchType { apply, merge, strategic_merge, json_patch };
 
+// `current` with a merge, strategic-merge (treated as merge, $directives
+// dropped) or JSON patch applied; a patch of the wrong shape is 400, a JSON
+// patch that does not apply is 422, as Kubernetes answers.
+std::expected<json, ApiError> patched(json current, const json& patch, PatchType type);
+
 struct WriteOptions {
     std::string field_manager;  // "" when the request named none
     std::string user_agent;     // names the manager of non-apply writes without one

@@ -33,20 +33,10 @@ ApiResult Cluster::scale(const Target& target, const std::string& method, std::o
     json wanted;
     if (!patch_type) {
         wanted = *document;
-    } else if (*patch_type == PatchType::json_patch) {
-        if (!document->is_array()) return std::unexpected(bad_request("a JSON patch must be a list of operations"));
-        try {
-            wanted = current.patch(*document);
-        } catch (const json::exception& e) {
-            return std::unexpected(api_error(422, "Invalid",
-                                             cat("the server rejected our request due to an error in "
-                                                 "our request: ",
-                                                 e.what())));
-        }
     } else {
-        if (!document->is_object()) return std::unexpected(bad_request("a merge patch must be a JSON object"));
-        wanted = current;
-        wanted.merge_patch(*document);
+        auto applied = patched(current, *document, *patch_type);
+        if (!applied) return std::unexpected(applied.error());
+        wanted = std::move(*applied);
     }
     std::string version = metadata_text(wanted, "resourceVersion");
     if (!version.empty() && version != metadata_text(old, "resourceVersion"))
