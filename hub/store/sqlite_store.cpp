@@ -40,6 +40,7 @@ const std::vector<std::string_view> kMigrations = {
          bundle TEXT NOT NULL, digest TEXT NOT NULL, revision TEXT NOT NULL, state TEXT NOT NULL,
          message TEXT NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (agent_id, seq)) WITHOUT ROWID;)",
     R"(ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'registration';)",
+    R"(ALTER TABLE agents ADD COLUMN revoked_ms INTEGER;)",
 };
 
 const char* kind_name(TokenKind kind) {
@@ -81,7 +82,7 @@ std::map<std::string, std::optional<std::string>> parse_overrides(const std::str
 
 constexpr const char* kAgentColumns =
     "id, name, token_labels, reported_labels, operator_labels, facts, version, created_ms, last_seen_ms, online, "
-    "acked_seq";
+    "acked_seq, revoked_ms";
 
 AgentRecord read_agent(const sql::Stmt& s) {
     AgentRecord a;
@@ -96,6 +97,7 @@ AgentRecord read_agent(const sql::Stmt& s) {
     a.last_seen_ms = s.int64(8);
     a.online = s.int64(9) != 0;
     a.acked_seq = static_cast<uint64_t>(s.int64(10));
+    if (!s.is_null(11)) a.revoked_ms = s.int64(11);
     return a;
 }
 
@@ -285,10 +287,27 @@ std::optional<AgentRecord> SqliteStore::agent_by_name(const std::string& name) {
 
 std::optional<std::string> SqliteStore::credential_hash(const std::string& agent_id) {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare("SELECT credential_hash FROM agents WHERE id = ?");
+    auto s = db_.prepare("SELECT credential_hash FROM agents WHERE id = ? AND revoked_ms IS NULL");
     s.bind(1, agent_id);
     if (!s.step()) return std::nullopt;
     return s.text(0);
+}
+
+bool SqliteStore::revoke_agent(const std::string& id, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    std::string name;
+    {
+        auto find = db_.prepare("SELECT name, revoked_ms IS NOT NULL FROM agents WHERE id = ?");
+        find.bind(1, id);
+        if (!find.step()) return false;
+        if (find.int64(1)) return true;
+        name = find.text(0);
+    }
+    db_.prepare("UPDATE agents SET revoked_ms = ? WHERE id = ?").bind(1, now_ms).bind(2, id).run();
+    add_event_locked("revoked", cat("agent ", name, " revoked"), now_ms);
+    tx.commit();
+    return true;
 }
 
 std::vector<AgentRecord> SqliteStore::agents() {
@@ -484,6 +503,15 @@ std::vector<EventRecord> SqliteStore::events_of_kind(const std::string& kind, si
     std::lock_guard lock(mutex_);
     auto s = db_.prepare("SELECT id, time_ms, kind, message FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?");
     s.bind(1, kind).bind(2, static_cast<int64_t>(limit));
+    std::vector<EventRecord> out;
+    while (s.step()) out.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
+    return out;
+}
+
+std::vector<EventRecord> SqliteStore::events_after(int64_t after_id, size_t limit) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT id, time_ms, kind, message FROM events WHERE id > ? ORDER BY id LIMIT ?");
+    s.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
     std::vector<EventRecord> out;
     while (s.step()) out.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
     return out;

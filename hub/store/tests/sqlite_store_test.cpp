@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include "common/text.h"
 #include "hub/store/sqlite_store.h"
 
 using namespace drover;
@@ -277,4 +278,32 @@ TEST_CASE("events can be read for one kind, newest first, up to a limit") {
     CHECK(pushes[0].message == "p3");
     CHECK(pushes[1].message == "p2");
     CHECK(t.store->events_of_kind("nothing", 10).empty());
+}
+
+TEST_CASE("events after an id come oldest first, up to a limit") {
+    TempStore t;
+    for (int i = 1; i <= 5; ++i) t.store->add_event("push", cat("p", i), i);
+    auto all = t.store->events(10);
+    int64_t second = all[3].id;  // newest first: p2
+    auto after = t.store->events_after(second, 2);
+    REQUIRE(after.size() == 2);
+    CHECK(after[0].message == "p3");
+    CHECK(after[1].message == "p4");
+    CHECK(t.store->events_after(all[0].id, 10).empty());
+    CHECK(t.store->events_after(0, 10).size() == 5);
+}
+
+TEST_CASE("a revoked agent's credential no longer logs in, and the revocation is stored once") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "hash", {}, 10);
+    CHECK(t.store->credential_hash(a.id) == "hash");
+    CHECK_FALSE(t.store->agent(a.id)->revoked_ms);
+    CHECK(t.store->revoke_agent(a.id, 20));
+    CHECK_FALSE(t.store->credential_hash(a.id));
+    CHECK(t.store->agent(a.id)->revoked_ms == 20);
+    CHECK(t.store->revoke_agent(a.id, 30));
+    CHECK(t.store->agent(a.id)->revoked_ms == 20);
+    CHECK(t.store->events_of_kind("revoked", 10).size() == 1);
+    CHECK(t.store->events_of_kind("revoked", 10)[0].message == "agent edge revoked");
+    CHECK_FALSE(t.store->revoke_agent("agt_nobody", 40));
 }
