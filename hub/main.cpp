@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@
 #include "hub/server/git_endpoint.h"
 #include "hub/server/git_watcher.h"
 #include "hub/server/lws_server.h"
+#include "hub/server/metrics.h"
 #include "hub/server/push_handler.h"
 #include "hub/server/upstream_mirror.h"
 #include "hub/server/webhook_signature.h"
@@ -45,7 +47,9 @@ constexpr const char* kUsage = R"(usage:
       Serve agents on wss://ADDR:PORT/v1/agent, the API on https://ADDR:PORT/api/v1 and
       the fleet repository on https://ADDR:PORT/git/fleet.git (default 127.0.0.1:8443).
       Deploys every new commit on the branch (--branch, default main); a push whose
-      bundles do not render is refused.
+      bundles do not render is refused. Prometheus metrics at /metrics (admin or
+      viewer token); /healthz answers while the process lives, /readyz once the
+      deployed revision is loaded.
       --insecure serves plain ws:// and http:// (loopback experiments only).
       --idle-timeout drops an agent session that sent nothing for that long (a
       dead link) and shows the agent offline; agents are asked to ping every third.
@@ -236,6 +240,36 @@ HttpResponse git_webhook(UpstreamMirror* mirror, const std::string& secret, cons
     return json_reply(202, "status", "fetching the upstream now");
 }
 
+uint64_t file_bytes(const std::string& path) {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(path, ec);
+    return ec ? 0 : n;
+}
+
+size_t open_fds() {
+    std::error_code ec;
+    size_t n = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++n;
+    return n;
+}
+
+// Scrape-time gauges of this process. `workers` must outlive scrapes (the
+// event loop's run()).
+void add_process_metrics(MetricRegistry& registry, const WorkerPool& workers, const std::string& store_path,
+                         uint64_t max_fds) {
+    registry.add_collector([&workers, store_path, max_fds](Exposition& out) {
+        out.family("drover_worker_queue_depth", "Jobs (clones, pushes) waiting for a worker thread.", MetricType::gauge);
+        out.sample({}, static_cast<double>(workers.queued()));
+        out.family("drover_store_bytes", "Size of the SQLite store on disk, its write-ahead log included.",
+                   MetricType::gauge);
+        out.sample({}, static_cast<double>(file_bytes(store_path) + file_bytes(store_path + "-wal")));
+        out.family("process_open_fds", "Open file descriptors (each agent connection holds one).", MetricType::gauge);
+        out.sample({}, static_cast<double>(open_fds()));
+        out.family("process_max_fds", "The open-file limit; connections beyond it are not accepted.", MetricType::gauge);
+        out.sample({}, static_cast<double>(max_fds));
+    });
+}
+
 int run_serve(const Args& args) {
     DataDir dir{args.data};
     auto listen = parse_listen(args.listen);
@@ -311,6 +345,7 @@ int run_serve(const Args& args) {
 
     git::sweep_quarantines(dir.repo());
     WorkerPool workers(2);
+    add_process_metrics(fleet.metrics().registry, workers, dir.store(), fds);
     GitEndpointOptions git_options;
     git_options.repo_path = dir.repo();
     git_options.branch = args.branch;
@@ -322,6 +357,7 @@ int run_serve(const Args& args) {
     push_settings.branch = args.branch;
     push_settings.allow_non_fast_forward = args.git_allow_force_push;
     push_settings.agent = git_options.agent;
+    push_settings.metrics = &fleet.metrics();
     PushHandler push(
         push_settings, *key, [&watcher](GitUpdate update) { watcher.offer(std::move(update)); },
         [&watcher] { watcher.poke(); });
@@ -331,6 +367,7 @@ int run_serve(const Args& args) {
     log::info("serving the fleet repository at ", args.insecure ? "http" : "https", "://", listen->host, ":",
               server.port(), "/git/fleet.git");
 
+    watcher.observe_renders(fleet.metrics().render_seconds);
     watcher.start(deployed);
     if (mirror) mirror->start();
 

@@ -14,7 +14,9 @@ AgentSession::AgentSession(Fleet& fleet, Transport& transport, SessionLimits lim
     : fleet_(fleet), transport_(transport), limits_(limits) {}
 
 AgentSession::~AgentSession() {
-    if (!agent_id_.empty()) fleet_.detach(agent_id_, this);
+    if (agent_id_.empty()) return;
+    fleet_.detach(agent_id_, this);
+    fleet_.metrics().sessions_closed.inc();
 }
 
 void AgentSession::send(const v1::Envelope& env) { transport_.send(wire::encode(env)); }
@@ -126,6 +128,7 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     phase_ = Phase::active;
     for (auto& bundle : store.status_bundles(agent.id)) reported_.insert(bundle);
     fleet_.attach(agent_id_, this);
+    fleet_.metrics().sessions_opened.inc();
     log::info("agent ", name_, " online (", hello.version(), ")");
 
     v1::Envelope env;

@@ -54,6 +54,7 @@ public:
 
     const std::string& agent_id() const { return agent_id_; }
     bool authenticated() const { return phase_ == Phase::active; }
+    size_t queued_frames() const { return transport_.queued(); }
 
 private:
     void handle_hello(const v1::Hello& hello);

@@ -43,6 +43,7 @@ json agent_json(const AgentState& a) {
             {"online", a.online},
             {"last_seen", rfc3339(a.agent.last_seen_ms)},
             {"offline_since", a.online ? json(nullptr) : json(rfc3339(a.agent.last_seen_ms))},
+            {"revoked_at", a.agent.revoked_ms ? json(rfc3339(*a.agent.revoked_ms)) : json(nullptr)},
             {"bundles", bundles}};
 }
 
@@ -68,7 +69,8 @@ HttpResponse list_agents(Fleet& fleet, const HttpRequest& req) {
         after = *c;
     }
 
-    auto fleet_now = fleet_state(fleet);
+    auto view = fleet_view(fleet);
+    const FleetState& fleet_now = *view;
     json items = json::array();
     size_t total = 0;
     std::string last;
@@ -90,7 +92,8 @@ HttpResponse list_agents(Fleet& fleet, const HttpRequest& req) {
 }
 
 HttpResponse get_agent(Fleet& fleet, const std::string& name) {
-    auto fleet_now = fleet_state(fleet);
+    auto view = fleet_view(fleet);
+    const FleetState& fleet_now = *view;
     auto it = std::lower_bound(fleet_now.agents.begin(), fleet_now.agents.end(), name,
                                [](const AgentState& a, const std::string& n) { return a.agent.name < n; });
     if (it == fleet_now.agents.end() || it->agent.name != name)

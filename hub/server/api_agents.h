@@ -14,8 +14,10 @@
 namespace drover::hub {
 
 // One agent: id, name, labels, facts, version, online, last_seen,
-// offline_since (null while online) and its bundles, each with its state as
-// reported ("Pending" before any report) and whether it is out of sync.
+// offline_since (null while online), revoked_at (null unless revoked) and
+// its bundles, each with its state as reported ("Pending" before any report)
+// and whether it is out of sync. A revoked agent is targeted by nothing: its
+// bundles are its last reports.
 nlohmann::json agent_json(const AgentState& agent);
 
 HttpResponse list_agents(Fleet& fleet, const HttpRequest& request);

@@ -35,14 +35,16 @@ json bundle_json(Fleet& fleet, const FleetState& state, const BundleState& b) {
 }  // namespace
 
 HttpResponse list_bundles(Fleet& fleet) {
-    auto state = fleet_state(fleet);
+    auto view = fleet_view(fleet);
+    const FleetState& state = *view;
     json out = json::array();
     for (auto& [name, b] : state.bundles) out.push_back(bundle_json(fleet, state, b));
     return json_reply(200, out);
 }
 
 HttpResponse get_bundle(Fleet& fleet, const std::string& name) {
-    auto state = fleet_state(fleet);
+    auto view = fleet_view(fleet);
+    const FleetState& state = *view;
     auto it = state.bundles.find(name);
     if (it == state.bundles.end()) return json_error(404, cat("no deployed bundle named ", drover::quoted(utf8_prefix(name, 200))));
     json out = bundle_json(fleet, state, it->second);

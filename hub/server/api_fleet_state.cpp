@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "common/text.h"
 
@@ -12,7 +13,9 @@ const std::string& AgentBundleState::shown_state() const {
     return out_of_sync ? kOutOfSync : state;
 }
 
-FleetState fleet_state(Fleet& fleet) {
+namespace {
+
+FleetState compute(Fleet& fleet) {
     Store& store = fleet.store();
     FleetState out;
     out.deployment = fleet.deployment();
@@ -20,7 +23,7 @@ FleetState fleet_state(Fleet& fleet) {
 
     auto records = store.agents();
     std::sort(records.begin(), records.end(), [](auto& a, auto& b) { return a.name < b.name; });
-    std::map<std::string, size_t> index_of;  // agent id -> index
+    std::unordered_map<std::string, size_t> index_of;  // agent id -> index
     out.agents.reserve(records.size());
     for (auto& r : records) {
         index_of[r.id] = out.agents.size();
@@ -39,9 +42,15 @@ FleetState fleet_state(Fleet& fleet) {
     if (deployment)
         for (auto& b : deployment->fleet.bundles) out.bundles[b.name].name = b.name;
 
+    std::unordered_map<const render::Spec*, std::string> digest_hex;  // each spec's digest, encoded once
     for (size_t i = 0; i < out.agents.size(); ++i) {
         auto& a = out.agents[i];
         auto& mine = reported[i];
+        if (a.agent.revoked_ms) {
+            // Never targeted again: its last reports, for the record.
+            for (auto& [name, s] : mine) a.bundles.push_back({name, s.state, s.message, s.revision, false});
+            continue;
+        }
         std::set<std::string> targeted;
         if (deployment) {
             for (auto& b : deployment->fleet.bundles) {
@@ -53,7 +62,9 @@ FleetState fleet_state(Fleet& fleet) {
                     st.state = it->second.state;
                     st.message = it->second.message;
                     st.revision = it->second.revision;
-                    st.out_of_sync = it->second.digest != hex_encode(spec->digest);
+                    auto [hex, fresh] = digest_hex.try_emplace(spec);
+                    if (fresh) hex->second = hex_encode(spec->digest);
+                    st.out_of_sync = it->second.digest != hex->second;
                 }
                 auto& counts = out.bundles[b.name];
                 ++counts.targeted;
@@ -69,6 +80,17 @@ FleetState fleet_state(Fleet& fleet) {
         }
     }
     return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const FleetState> fleet_view(Fleet& fleet) {
+    auto& cache = fleet.view_cache();
+    if (!cache.view || cache.generation != fleet.generation()) {
+        cache.view = std::make_shared<const FleetState>(compute(fleet));
+        cache.generation = fleet.generation();
+    }
+    return cache.view;
 }
 
 }  // namespace drover::hub

@@ -50,6 +50,9 @@ struct FleetState {
     std::map<std::string, BundleState> bundles;  // every deployed bundle, by name
 };
 
-FleetState fleet_state(Fleet& fleet);
+// The fleet as it is now: computed on the first call after anything it
+// shows changed (Fleet::generation()), shared until the next change. Loop
+// thread only.
+std::shared_ptr<const FleetState> fleet_view(Fleet& fleet);
 
 }  // namespace drover::hub

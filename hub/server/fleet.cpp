@@ -4,11 +4,24 @@
 
 #include "common/log.h"
 #include "hub/server/agent_session.h"
+#include "hub/server/fleet_metrics.h"
 
 namespace drover::hub {
 
 Fleet::Fleet(Store& store, std::string signing_key_pem, Clock clock)
-    : store_(store), signing_key_pem_(std::move(signing_key_pem)), clock_(std::move(clock)) {}
+    : store_(store), signing_key_pem_(std::move(signing_key_pem)), clock_(std::move(clock)) {
+    metrics_.registry.add_collector([this](Exposition& out) { collect_fleet_metrics(*this, out); });
+}
+
+std::pair<size_t, size_t> Fleet::queued_frames() const {
+    size_t total = 0, longest = 0;
+    for (auto& [id, session] : sessions_) {
+        size_t n = session->queued_frames();
+        total += n;
+        longest = std::max(longest, n);
+    }
+    return {total, longest};
+}
 
 namespace {
 
@@ -49,6 +62,8 @@ void Fleet::deploy(std::shared_ptr<const Deployment> deployment) {
         bundle_commits_ = std::move(commits);
     }
     deployment_ = std::move(deployment);
+    changes_.all = true;
+    ++generation_;
     // Copy: a refresh may end a session, which detaches it from sessions_.
     auto sessions = sessions_;
     for (auto& [id, session] : sessions) session->refresh();
@@ -63,11 +78,15 @@ void Fleet::attach(const std::string& agent_id, AgentSession* session) {
         old->end("replaced by a newer session of the same agent");
     }
     sessions_[agent_id] = session;
+    ++generation_;
 }
 
 void Fleet::detach(const std::string& agent_id, AgentSession* session) {
     auto it = sessions_.find(agent_id);
-    if (it != sessions_.end() && it->second == session) sessions_.erase(it);
+    if (it != sessions_.end() && it->second == session) {
+        sessions_.erase(it);
+        ++generation_;
+    }
 }
 
 void Fleet::queue_statuses(const std::string& agent_id, std::vector<StatusRecord> statuses, uint64_t up_to_seq) {
@@ -95,13 +114,27 @@ void Fleet::flush_queued() {
                 it->second->end("the hub could not store statuses; reconnect and send them again");
         throw;
     }
+    ++generation_;
+    if (!changes_.all) {
+        for (auto& p : presence) changes_.agent_ids.insert(p.agent_id);
+        for (auto& b : batches) changes_.agent_ids.insert(b.agent_id);
+    }
     for (size_t i = 0; i < batches.size(); ++i) {
         auto it = sessions_.find(batches[i].agent_id);
         if (it != sessions_.end()) it->second->acknowledge(acked[i]);
     }
 }
 
+void Fleet::revoke(const std::string& agent_id) {
+    changes_.agent_ids.insert(agent_id);
+    ++generation_;
+    auto it = sessions_.find(agent_id);
+    if (it != sessions_.end()) it->second->end("this agent was revoked by the operator");
+}
+
 void Fleet::refresh(const std::string& agent_id) {
+    if (!changes_.all) changes_.agent_ids.insert(agent_id);
+    ++generation_;
     auto it = sessions_.find(agent_id);
     if (it != sessions_.end()) it->second->labels_changed();
 }

@@ -5,14 +5,18 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "hub/server/deployment.h"
+#include "hub/server/metrics.h"
 #include "hub/store/store.h"
 
 namespace drover::hub {
 
 class AgentSession;
+struct FleetState;
 
 struct Rejection {
     std::string commit;
@@ -27,6 +31,8 @@ public:
     Store& store() { return store_; }
     const std::string& signing_key_pem() const { return signing_key_pem_; }
     int64_t now_ms() const { return clock_(); }
+    // The hub's one metrics registry; its fleet gauges are computed at scrape time.
+    HubMetrics& metrics() { return metrics_; }
 
     std::shared_ptr<const Deployment> deployment() const { return deployment_; }
     // True while the hub knows it had a deployed revision but has not loaded
@@ -39,7 +45,11 @@ public:
     // `git revert` rolls back to shows up here). Kept in the store.
     const std::map<std::string, std::string>& bundle_commits();
     const std::optional<Rejection>& rejection() const { return rejection_; }
-    void set_rejection(std::optional<Rejection> rejection) { rejection_ = std::move(rejection); }
+    void set_rejection(std::optional<Rejection> rejection) {
+        rejection_ = std::move(rejection);
+        changes_.all = true;
+        ++generation_;
+    }
 
     // A session that authenticated as agent_id. An older session of the same
     // agent is closed: one device, one session.
@@ -47,8 +57,25 @@ public:
     void detach(const std::string& agent_id, AgentSession* session);
     bool online(const std::string& agent_id) const { return sessions_.count(agent_id) != 0; }
     size_t online_count() const { return sessions_.size(); }
+    // Frames queued on the sessions' links: the total and the longest queue.
+    std::pair<size_t, size_t> queued_frames() const;
     // The agent's labels changed: recompute and push its desired set.
     void refresh(const std::string& agent_id);
+
+    // Counts every change to what fleet views show: agents coming and
+    // going, statuses and presence stored, labels, revocations, the
+    // deployed revision and its error. fleet_view() caches on it.
+    uint64_t generation() const { return generation_; }
+    // For code that writes agents or statuses to the store itself (tests).
+    void store_changed() { ++generation_; }
+    struct ViewCache {
+        uint64_t generation = 0;
+        std::shared_ptr<const FleetState> view;
+    };
+    ViewCache& view_cache() { return view_cache_; }
+    // The agent's credential was revoked (Store::revoke_agent): its session,
+    // if any, ends now.
+    void revoke(const std::string& agent_id);
 
     // Statuses wait here until the event loop has served every socket that
     // was ready; flush_queued() then stores them all in one transaction
@@ -61,10 +88,20 @@ public:
     void flush_queued();
     size_t queued_statuses() const { return queued_.size(); }
 
+    // What changed since the last take_changes(), for live views (the event
+    // feed): agents that came, went, reported statuses or were relabelled;
+    // `all` when the deployed revision or its error changed.
+    struct Changes {
+        std::set<std::string> agent_ids;
+        bool all = false;
+    };
+    Changes take_changes() { return std::exchange(changes_, {}); }
+
 private:
     Store& store_;
     std::string signing_key_pem_;
     Clock clock_;
+    HubMetrics metrics_;
     std::shared_ptr<const Deployment> deployment_;
     bool deployment_pending_ = false;
     std::optional<Rejection> rejection_;
@@ -73,6 +110,9 @@ private:
     std::vector<StatusBatch> queued_;
     std::vector<PresenceUpdate> presence_;
     std::map<std::string, size_t> queued_index_;  // agent id -> position in queued_
+    Changes changes_;
+    uint64_t generation_ = 1;
+    ViewCache view_cache_;
 };
 
 }  // namespace drover::hub

@@ -52,6 +52,7 @@ GitUpdate GitWatcher::render(git::Repo& repo, const std::string& commit) {
         update.result = std::unexpected(std::vector<render::Problem>{{"", 0, files.error().message}});
         return update;
     }
+    ScopedTimer timer(render_seconds_);
     update.result = build_deployment(commit, *files, key_);
     return update;
 }

@@ -15,6 +15,7 @@
 
 #include "hub/git/repository.h"
 #include "hub/server/deployment.h"
+#include "hub/server/metrics.h"
 
 namespace drover::hub {
 
@@ -31,6 +32,8 @@ public:
                std::function<void(GitUpdate)> deliver,
                std::chrono::milliseconds interval = std::chrono::milliseconds(250));
     ~GitWatcher();
+    // Time each revision this watcher renders into `seconds`. Call before start().
+    void observe_renders(Histogram& seconds) { render_seconds_ = &seconds; }
     // Render `deployed` first (the last good revision, if any), then follow the branch.
     void start(std::optional<std::string> deployed);
     void stop();
@@ -49,6 +52,7 @@ private:
     const SigningKey& key_;
     std::function<void(GitUpdate)> deliver_;
     std::chrono::milliseconds interval_;
+    Histogram* render_seconds_ = nullptr;
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
     std::condition_variable wake_;

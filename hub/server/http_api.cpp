@@ -11,6 +11,7 @@
 #include "hub/server/api_query.h"
 #include "hub/server/api_reply.h"
 #include "hub/server/credentials.h"
+#include "hub/server/event_feed.h"
 #include "hub/server/status_view.h"
 
 namespace drover::hub {
@@ -151,6 +152,16 @@ HttpResponse patch_labels(Fleet& fleet, const std::string& name, const json& bod
     return reply(200, {{"name", agent->name}, {"labels", agent->effective_labels()}});
 }
 
+HttpResponse revoke_agent(Fleet& fleet, const std::string& name) {
+    auto agent = fleet.store().agent_by_name(name);
+    if (!agent || !fleet.store().revoke_agent(agent->id, fleet.now_ms()))
+        return error(404, cat("no agent named ", quoted(utf8_prefix(name, 200))));
+    fleet.revoke(agent->id);
+    log::info("agent ", name, " revoked");
+    auto revoked = fleet.store().agent(agent->id);
+    return reply(200, {{"name", name}, {"revoked", true}, {"revoked_at", rfc3339(revoked->revoked_ms.value_or(0))}});
+}
+
 HttpResponse revoke_token(Fleet& fleet, const std::string& id) {
     if (!fleet.store().revoke_token(id)) return error(404, cat("no token with id ", drover::quoted(utf8_prefix(id, 200))));
     fleet.store().add_event("revoked", cat("token ", id, " revoked"), fleet.now_ms());
@@ -166,8 +177,7 @@ HttpResponse list_events(Fleet& fleet, const HttpRequest& req) {
     auto events = query->contains("kind") ? fleet.store().events_of_kind(query->at("kind"), *limit)
                                           : fleet.store().events(*limit);
     json out = json::array();
-    for (auto& e : events)
-        out.push_back({{"id", e.id}, {"time", rfc3339(e.time_ms)}, {"kind", e.kind}, {"message", e.message}});
+    for (auto& e : events) out.push_back(event_json(e));
     return reply(200, out);
 }
 
@@ -184,6 +194,7 @@ HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
         return error(405, cat("use ", allowed, " for ", utf8_prefix(req.path, 200)));
     };
     if (rest == "status") return m == "GET" ? reply(200, status_view(fleet)) : wrong_method("GET");
+    if (rest == "summary") return m == "GET" ? reply(200, summary_view(fleet)) : wrong_method("GET");
     if (rest == "agents") return m == "GET" ? list_agents(fleet, req) : wrong_method("GET");
     if (rest == "bundles") return m == "GET" ? list_bundles(fleet) : wrong_method("GET");
     if (rest == "events") return m == "GET" ? list_events(fleet, req) : wrong_method("GET");
@@ -201,13 +212,65 @@ HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
         return m == "DELETE" ? revoke_token(fleet, parts[1]) : wrong_method("DELETE");
     if (parts.size() == 3 && parts[0] == "agents" && parts[2] == "labels")
         return m == "PATCH" ? patch_labels(fleet, parts[1], body) : wrong_method("PATCH");
+    if (parts.size() == 3 && parts[0] == "agents" && parts[2] == "revoke")
+        return m == "POST" ? revoke_agent(fleet, parts[1]) : wrong_method("POST");
     return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
+}
+
+// GET /metrics: Prometheus text format; the admin or a viewer token.
+HttpResponse metrics_reply(Fleet& fleet, const HttpRequest& req) {
+    if (req.method != "GET") return error(405, "use GET for /metrics");
+    auto access = access_of(fleet, req);
+    if (!access) return error(401, access.error().message);
+    if (*access == Access::none) return error(403, "push tokens are for git; /metrics takes the admin or a viewer token");
+    return {200, "text/plain; version=0.0.4; charset=utf-8", fleet.metrics().registry.render(), {}};
+}
+
+// GET /readyz: ready once agents can get their desired state (the deployed
+// revision is loaded) and the store answers.
+HttpResponse readiness(Fleet& fleet) {
+    auto not_ready = [](const std::string& why) {
+        return HttpResponse{503, "text/plain", "not ready: " + why + "\n", {}};
+    };
+    if (fleet.deployment_pending()) return not_ready("the deployed revision is not loaded yet");
+    try {
+        fleet.store().setting("deployed_commit");
+    } catch (const std::exception& e) {
+        return not_ready(cat("the store does not answer: ", e.what()));
+    }
+    return {200, "text/plain", "ready\n", {}};
 }
 
 }  // namespace
 
+bool wants_event_stream(const HttpRequest& req) {
+    return req.path == "/api/v1/events" && req.method == "GET" &&
+           req.accept.find("text/event-stream") != std::string::npos;
+}
+
+std::expected<StreamOptions, HttpResponse> event_stream_options(Fleet& fleet, const HttpRequest& req) {
+    auto access = access_of(fleet, req);
+    if (!access) return std::unexpected(error(401, access.error().message));
+    if (*access == Access::none)
+        return std::unexpected(error(403, "push tokens are for git; the API takes the admin or a viewer token"));
+    auto query = parse_query(req.query, "kind,since");
+    if (!query) return std::unexpected(error(400, query.error().message));
+    StreamOptions options;
+    if (query->contains("kind")) options.kind = query->at("kind");
+    std::string since = query->contains("since") ? query->at("since") : req.last_event_id;
+    if (!since.empty()) {
+        auto id = parse_u64(since);
+        if (!id || *id > static_cast<uint64_t>(INT64_MAX))
+            return std::unexpected(error(400, "since (or Last-Event-ID) must be an event id (a whole number)"));
+        options.since = static_cast<int64_t>(*id);
+    }
+    return options;
+}
+
 HttpResponse handle_http(Fleet& fleet, const HttpRequest& req) {
     if (req.path == "/healthz") return {200, "text/plain", "ok\n"};
+    if (req.path == "/readyz") return readiness(fleet);
+    if (req.path == "/metrics") return metrics_reply(fleet, req);
     if (!starts_with(req.path, "/api/v1/")) return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
     auto access = access_of(fleet, req);
     if (!access) return error(401, access.error().message);

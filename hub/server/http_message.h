@@ -14,6 +14,10 @@ struct HttpRequest {
     std::string query;   // after '?', undecoded; "" when absent
     std::string authorization;
     std::string content_type;
+    std::string accept;           // GET /api/v1/events: text/event-stream streams
+    std::string accept_encoding;  // static files: gzip when allowed
+    std::string if_none_match;    // static files: 304 when the ETag matches
+    std::string last_event_id;    // a reconnecting event stream
     std::string body;
     // Webhook signatures (POST /api/v1/hooks/git).
     std::string hub_signature_256, gitea_signature, gitlab_token;

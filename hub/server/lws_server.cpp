@@ -3,17 +3,21 @@
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <optional>
 
 #include "common/log.h"
 #include "common/tcp_info.h"
 #include "common/text.h"
 #include "hub/server/agent_session.h"
+#include "hub/server/api_reply.h"
 #include "hub/server/git_endpoint.h"
 #include "hub/server/http_api.h"
 #include "hub/server/request_body.h"
+#include "hub/server/static_assets.h"
 #include "proto/frame.h"
 
 namespace drover::hub {
@@ -21,7 +25,15 @@ namespace drover::hub {
 namespace {
 
 constexpr const char* kAgentPath = "/v1/agent";
-constexpr size_t kHttpWriteChunk = 16 * 1024;
+// Bytes handed to lws per writable callback. One pass of the loop over ten
+// thousand agent sockets takes milliseconds, so small chunks would make a
+// 100 KB answer take a hundred passes; lws keeps what the socket cannot take
+// yet and calls back once it is sent.
+constexpr size_t kHttpWriteChunk = 256 * 1024;
+// A response (or a live stream) whose client accepts nothing for this long
+// is dropped. lws's own timeout for it (5 s from the request) would cut off
+// a large answer on a slow link, so each write extends it instead.
+constexpr int kHttpStallSeconds = 45;
 constexpr size_t kMaxWebhookBody = 4 << 20;
 constexpr size_t kMaxDiscard = 16 << 20;  // bytes of an oversized frame read before closing anyway
 constexpr int kHelloTimeoutSeconds = 15;  // a connection must say Hello within this
@@ -83,6 +95,8 @@ public:
             if (lws_write(wsi_, reinterpret_cast<unsigned char*>(f.data()) + LWS_PRE, n, LWS_WRITE_BINARY) <
                 static_cast<int>(n))
                 return -1;
+            server_.fleet().metrics().frames_sent.inc();
+            server_.fleet().metrics().bytes_sent.inc(n);
             out_.pop_front();
         }
         if (out_.empty()) {
@@ -102,6 +116,7 @@ public:
     }
 
     void on_receive(const void* in, size_t len) {
+        server_.fleet().metrics().bytes_received.inc(len);
         if (discarding_ || closing_) {
             discarded_ += len;
             if ((lws_is_final_fragment(wsi_) && !lws_remaining_packet_payload(wsi_)) || discarded_ >= kMaxDiscard) {
@@ -123,6 +138,7 @@ public:
         }
         rx_.append(static_cast<const char*>(in), len);
         if (lws_is_final_fragment(wsi_) && !lws_remaining_packet_payload(wsi_)) {
+            server_.fleet().metrics().frames_received.inc();
             std::string frame;
             frame.swap(rx_);
             bool was_authenticated = session_.authenticated();
@@ -205,7 +221,50 @@ int agent_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
     return 0;
 }
 
-// ---- HTTP: the REST API and the Git remote ---------------------------------
+// ---- HTTP: the REST API, the Git remote, live events, the dashboard --------
+
+// A live event stream's response body: the EventFeed writes, lws sends as
+// the client reads.
+class HttpEventStream final : public EventSink {
+public:
+    explicit HttpEventStream(lws* wsi) : wsi_(wsi) {}
+    void write(std::string text) override {
+        pending_ += text;
+        lws_callback_on_writable(wsi_);
+    }
+    size_t unsent_bytes() const override { return pending_.size() - sent_; }
+    void close() override {
+        closing_ = true;
+        lws_callback_on_writable(wsi_);
+    }
+    // Returns -1 when lws should close the connection.
+    int on_writable() {
+        if (sent_ < pending_.size()) {
+            size_t n = std::min(kHttpWriteChunk, pending_.size() - sent_);
+            std::string buf(LWS_PRE + n, '\0');
+            std::memcpy(buf.data() + LWS_PRE, pending_.data() + sent_, n);
+            if (lws_write(wsi_, reinterpret_cast<unsigned char*>(buf.data()) + LWS_PRE, n, LWS_WRITE_HTTP) <
+                static_cast<int>(n))
+                return -1;
+            sent_ += n;
+            lws_set_timeout(wsi_, PENDING_TIMEOUT_HTTP_CONTENT, kHttpStallSeconds);
+            if (sent_ == pending_.size()) {
+                pending_.clear();
+                sent_ = 0;
+            } else {
+                lws_callback_on_writable(wsi_);
+            }
+            return 0;
+        }
+        return closing_ ? -1 : 0;
+    }
+
+private:
+    lws* wsi_;
+    std::string pending_;
+    size_t sent_ = 0;
+    bool closing_ = false;
+};
 
 struct HttpExchange {
     HttpRequest request;
@@ -220,6 +279,7 @@ struct HttpExchange {
     bool close_after = false;  // end the connection after the response
     bool final_written = false;
     uint64_t id = 0;  // while a worker prepares the response
+    std::unique_ptr<HttpEventStream> stream;  // GET /api/v1/events as text/event-stream
 };
 
 struct HttpSlot {
@@ -274,6 +334,7 @@ std::string query_of(lws* wsi) {
 HttpResponse handle_safely(LwsServer& server, const HttpRequest& req) {
     try {
         if (req.path == "/api/v1/hooks/git" && server.webhook()) return server.webhook()(req);
+        if (auto asset = serve_static(req, dashboard_assets())) return *asset;
         return handle_http(server.fleet(), req);
     } catch (const std::exception& e) {
         log::error("HTTP ", req.method, " ", utf8_prefix(req.path, 200), " failed: ", e.what());
@@ -361,6 +422,39 @@ int begin_git(lws* wsi, HttpExchange& ex, bool has_body) {
     return 0;
 }
 
+// A live event stream: headers now (no length: the response ends when the
+// connection does), then whatever the EventFeed writes.
+int begin_stream(lws* wsi, HttpExchange& ex) {
+    LwsServer& server = server_of(wsi);
+    auto stream = std::make_unique<HttpEventStream>(wsi);
+    try {
+        auto options = event_stream_options(server.fleet(), ex.request);
+        if (!options) {
+            ex.response = std::move(options.error());
+            return send_headers(wsi, ex);
+        }
+        if (auto ok = server.feed().subscribe(stream.get(), *options); !ok) {
+            ex.response = json_error(503, ok.error().message);
+            return send_headers(wsi, ex);
+        }
+    } catch (const std::exception& e) {
+        log::error("live event stream failed: ", e.what());
+        ex.response = json_error(500, "internal error in the hub (see its log)");
+        return send_headers(wsi, ex);
+    }
+    ex.stream = std::move(stream);
+    ex.replied = true;
+    std::string buffer(LWS_PRE + 1024, '\0');
+    auto* start = reinterpret_cast<unsigned char*>(buffer.data()) + LWS_PRE;
+    unsigned char *p = start, *end = reinterpret_cast<unsigned char*>(buffer.data()) + buffer.size() - 1;
+    static const unsigned char kNoCache[] = "no-cache";
+    if (lws_add_http_common_headers(wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, kNoCache, 8, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    return 0;
+}
+
 int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
     auto* slot = static_cast<HttpSlot*>(user);
     switch (reason) {
@@ -386,10 +480,17 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             req.query = query_of(wsi);
             req.authorization = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
             req.content_type = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+            req.accept = header(wsi, WSI_TOKEN_HTTP_ACCEPT);
+            req.accept_encoding = header(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+            req.if_none_match = header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH);
             bool has_body = (method == LWSHUMETH_POST || method == LWSHUMETH_PATCH || method == LWSHUMETH_PUT) &&
                             (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
                              lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0);
             if (server_of(wsi).git() && GitEndpoint::handles(req.path)) return begin_git(wsi, *slot->ex, has_body);
+            if (wants_event_stream(req)) {
+                req.last_event_id = custom_header(wsi, "last-event-id:");
+                return begin_stream(wsi, *slot->ex);
+            }
             if (req.path == "/api/v1/hooks/git") {
                 req.hub_signature_256 = custom_header(wsi, "x-hub-signature-256:");
                 req.gitea_signature = custom_header(wsi, "x-gitea-signature:");
@@ -438,6 +539,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         case LWS_CALLBACK_HTTP_WRITEABLE: {
             if (!slot || !slot->ex || !slot->ex->replied || slot->ex->id) return 0;
             auto& ex = *slot->ex;
+            if (ex.stream) return ex.stream->on_writable();
             // The response is out (lws drained its own buffer before calling
             // back): now the connection may close.
             if (ex.final_written) return -1;
@@ -449,6 +551,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
                           last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < static_cast<int>(n))
                 return -1;
             ex.sent += n;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, kHttpStallSeconds);
             if (!last) {
                 lws_callback_on_writable(wsi);
                 return 0;
@@ -464,6 +567,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             // lws may report a close with no per-connection memory attached.
             if (slot && slot->ex) {
                 if (slot->ex->id) server_of(wsi).forget_response(slot->ex->id);
+                if (slot->ex->stream) server_of(wsi).feed().unsubscribe(slot->ex->stream.get());
                 delete slot->ex;
                 slot->ex = nullptr;
             }
@@ -482,15 +586,35 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-struct LwsServer::Sweep {
-    lws_sorted_usec_list_t sul;  // first member: on_sweep finds the server from it
+struct LwsServer::Timer {
+    lws_sorted_usec_list_t sul;  // first member: the callback finds the timer from it
     LwsServer* owner;
+    void (*fire)(lws_sorted_usec_list_t*);
 };
 
+namespace {
+
+constexpr std::chrono::milliseconds kFeedTick{500};
+
+// A few sweeps per idle timeout: a dead link is dropped within 1.25x of it.
+std::chrono::milliseconds sweep_interval(std::chrono::milliseconds idle_timeout) {
+    return std::clamp(idle_timeout / 4, std::chrono::milliseconds(250), std::chrono::milliseconds(30'000));
+}
+
+}  // namespace
+
 LwsServer::LwsServer(Fleet& fleet, ListenOptions options)
-    : fleet_(fleet), options_(std::move(options)), sweep_(std::make_unique<Sweep>()) {
-    std::memset(&sweep_->sul, 0, sizeof sweep_->sul);
-    sweep_->owner = this;
+    : fleet_(fleet),
+      options_(std::move(options)),
+      feed_(fleet),
+      sweep_(std::make_unique<Timer>()),
+      feed_tick_(std::make_unique<Timer>()) {
+    for (Timer* t : {sweep_.get(), feed_tick_.get()}) {
+        std::memset(&t->sul, 0, sizeof t->sul);
+        t->owner = this;
+    }
+    sweep_->fire = &LwsServer::on_sweep;
+    feed_tick_->fire = &LwsServer::on_feed_tick;
 }
 
 LwsServer::~LwsServer() {
@@ -529,21 +653,30 @@ Result<void> LwsServer::start() {
     lws_vhost* vh = lws_get_vhost_by_name(context_, "default");
     port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
     if (port_ <= 0) return fail(cat("cannot listen on ", options_.host, ":", options_.port));
-    schedule_sweep();
+    schedule(*sweep_, sweep_interval(options_.idle_timeout));
+    schedule(*feed_tick_, kFeedTick);
     return {};
 }
 
-void LwsServer::schedule_sweep() {
-    // A few sweeps per idle timeout: a dead link is dropped within 1.25x of it.
-    auto every = std::clamp(options_.idle_timeout / 4, std::chrono::milliseconds(250), std::chrono::milliseconds(30'000));
-    lws_sul_schedule(context_, 0, &sweep_->sul, &LwsServer::on_sweep, static_cast<lws_usec_t>(every.count()) * 1000);
+void LwsServer::schedule(Timer& timer, std::chrono::milliseconds after) {
+    lws_sul_schedule(context_, 0, &timer.sul, timer.fire, static_cast<lws_usec_t>(after.count()) * 1000);
 }
 
 void LwsServer::on_sweep(lws_sorted_usec_list_t* sul) {
-    // sul is the first member of Sweep, a standard-layout struct.
-    LwsServer* server = reinterpret_cast<Sweep*>(sul)->owner;
+    // sul is the first member of Timer, a standard-layout struct.
+    LwsServer* server = reinterpret_cast<Timer*>(sul)->owner;
     server->sweep_idle();
-    server->schedule_sweep();
+    server->schedule(*server->sweep_, sweep_interval(server->options_.idle_timeout));
+}
+
+void LwsServer::on_feed_tick(lws_sorted_usec_list_t* sul) {
+    LwsServer* server = reinterpret_cast<Timer*>(sul)->owner;
+    try {
+        server->feed_.tick();
+    } catch (const std::exception& e) {
+        log::error("live event streams: ", e.what());
+    }
+    server->schedule(*server->feed_tick_, kFeedTick);
 }
 
 void LwsServer::sweep_idle() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "hub/server/event_feed.h"
 #include "hub/server/fleet.h"
 #include "hub/server/http_message.h"
 
@@ -54,6 +55,7 @@ public:
     void post(std::function<void()> fn);
 
     Fleet& fleet() { return fleet_; }
+    EventFeed& feed() { return feed_; }
     const ListenOptions& options() const { return options_; }
     void drain_posted();
     // Agent connections, for the idle sweep. Loop thread only.
@@ -75,9 +77,11 @@ public:
     void forget_response(uint64_t id) { awaiting_.erase(id); }
 
 private:
+    struct Timer;
     static void on_sweep(::lws_sorted_usec_list* sul);
+    static void on_feed_tick(::lws_sorted_usec_list* sul);
     void sweep_idle();
-    void schedule_sweep();
+    void schedule(Timer& timer, std::chrono::milliseconds after);
 
     Fleet& fleet_;
     ListenOptions options_;
@@ -91,8 +95,9 @@ private:
     Webhook webhook_;
     uint64_t next_exchange_id_ = 0;
     std::unordered_map<uint64_t, lws*> awaiting_;
-    struct Sweep;
-    std::unique_ptr<Sweep> sweep_;  // the idle-sweep timer (an lws sul)
+    EventFeed feed_;
+    std::unique_ptr<Timer> sweep_;      // drops dead agent links
+    std::unique_ptr<Timer> feed_tick_;  // feeds live event streams
 };
 
 }  // namespace drover::hub

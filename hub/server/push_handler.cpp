@@ -1,5 +1,6 @@
 #include "hub/server/push_handler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -62,6 +63,15 @@ Result<std::vector<git_oid>> new_commits(git::Repo& view, const git_oid& from, c
     return out;
 }
 
+// One push answered with a report: accepted when every ref moved.
+void count_push(HubMetrics* metrics, const std::vector<git::RefResult>& results,
+                std::chrono::steady_clock::time_point started) {
+    if (!metrics) return;
+    bool accepted = std::all_of(results.begin(), results.end(), [](auto& r) { return r.refused.empty(); });
+    (accepted ? metrics->pushes_accepted : metrics->pushes_rejected).inc();
+    metrics->push_seconds.observe(seconds_since(started));
+}
+
 struct Validation {
     std::vector<std::string> messages;
     std::string first_problem;  // for the event
@@ -81,6 +91,7 @@ public:
     // Renders every new commit from old to new on the deploy branch.
     Validation validate(const git::RefCommand& c) {
         auto started = std::chrono::steady_clock::now();
+        ScopedTimer timer(s_.metrics ? &s_.metrics->validation_seconds : nullptr);
         Validation v;
         auto commits = new_commits(view_, c.old_id, c.new_id);
         if (!commits) {
@@ -105,7 +116,9 @@ public:
             if (!files) {
                 problems.push_back({"", 0, files.error().message});
             } else if (tip) {
+                auto render_started = std::chrono::steady_clock::now();
                 auto built = build_deployment(id, *files, key_);
+                if (s_.metrics) s_.metrics->render_seconds.observe(seconds_since(render_started));
                 if (built) v.deployment = *built;
                 else problems = built.error();
                 v.tip_summary = subject;
@@ -197,6 +210,7 @@ private:
 }  // namespace
 
 PushOutcome PushHandler::handle(const BodySpool& body, const PushContext& ctx) {
+    auto started = std::chrono::steady_clock::now();
     PushOutcome out;
     auto head = body.head(git::kMaxCommandListBytes);
     if (!head) {
@@ -239,6 +253,7 @@ PushOutcome PushHandler::handle(const BodySpool& body, const PushContext& ctx) {
     if (!unpack_error.empty()) {
         for (auto& c : request->commands) results.push_back({c.ref, "unpacker error"});
         out.response.body = git::receive_pack_response(*request, messages, unpack_error, results);
+        count_push(settings_.metrics, results, started);
         return out;
     }
     std::optional<git::Repo> view;
@@ -313,6 +328,7 @@ PushOutcome PushHandler::handle(const BodySpool& body, const PushContext& ctx) {
                                           ") by ", ctx.pusher)});
     }
     out.response.body = git::receive_pack_response(*request, messages, "", results);
+    count_push(settings_.metrics, results, started);
     return out;
 }
 

@@ -19,6 +19,7 @@
 #include "hub/server/deployment.h"
 #include "hub/server/git_watcher.h"
 #include "hub/server/http_message.h"
+#include "hub/server/metrics.h"
 #include "hub/server/push_summary.h"
 
 namespace drover::hub {
@@ -32,6 +33,8 @@ struct PushSettings {
     // deploy branch. A push bringing in a longer history (the first push of
     // an existing repository) has its older commits skipped, and says so.
     size_t max_validated_commits = 100;
+    // Where push counts and timings go (Fleet::metrics()); none when null.
+    HubMetrics* metrics = nullptr;
 };
 
 // Taken on the event loop when the request body is complete.

@@ -7,8 +7,19 @@ namespace drover::hub {
 
 using nlohmann::json;
 
+namespace {
+
+json revision_json(Fleet& fleet, const FleetState& state) {
+    json revision = {{"commit", state.deployment ? json(state.deployment->commit) : json(nullptr)}, {"error", nullptr}};
+    if (auto& r = fleet.rejection()) revision["error"] = {{"commit", r->commit}, {"message", r->message}};
+    return revision;
+}
+
+}  // namespace
+
 json status_view(Fleet& fleet) {
-    auto state = fleet_state(fleet);
+    auto view = fleet_view(fleet);
+    const FleetState& state = *view;
     json agents_json = json::array();
     for (auto& a : state.agents) agents_json.push_back(agent_json(a));
 
@@ -27,9 +38,19 @@ json status_view(Fleet& fleet) {
                                 {"states", states}});
     }
 
-    json revision = {{"commit", state.deployment ? json(state.deployment->commit) : json(nullptr)}, {"error", nullptr}};
-    if (auto& r = fleet.rejection()) revision["error"] = {{"commit", r->commit}, {"message", r->message}};
-    return {{"revision", revision}, {"agents", agents_json}, {"bundles", bundles_json}};
+    return {{"revision", revision_json(fleet, state)}, {"agents", agents_json}, {"bundles", bundles_json}};
+}
+
+json summary_view(Fleet& fleet) {
+    auto view = fleet_view(fleet);
+    const FleetState& state = *view;
+    int online = 0, healthy = 0;
+    for (auto& a : state.agents) online += a.online;
+    for (auto& [name, b] : state.bundles) healthy += b.ready == b.targeted;
+    int agents = static_cast<int>(state.agents.size()), bundles = static_cast<int>(state.bundles.size());
+    return {{"revision", revision_json(fleet, state)},
+            {"agents", {{"registered", agents}, {"online", online}, {"offline", agents - online}}},
+            {"bundles", {{"total", bundles}, {"healthy", healthy}, {"degraded", bundles - healthy}}}};
 }
 
 }  // namespace drover::hub

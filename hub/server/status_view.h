@@ -11,4 +11,10 @@ namespace drover::hub {
 
 nlohmann::json status_view(Fleet& fleet);
 
+// GET /api/v1/summary: the fleet in a few numbers, without the agent list:
+// {"revision": as above, "agents": {registered, online, offline},
+//  "bundles": {total, healthy, degraded}}. A bundle is healthy when every
+// agent it targets shows Ready (offline agents by their last report).
+nlohmann::json summary_view(Fleet& fleet);
+
 }  // namespace drover::hub

@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/text.h"
+#include "hub/server/api_fleet_state.h"
 #include "hub/server/api_label_selector.h"
 #include "hub/server/api_query.h"
 #include "hub/server/credentials.h"
@@ -48,6 +49,7 @@ struct Api {
             st.digest = digest.value_or(hex_encode(hub.fleet->deployment()->desired_digest("web", labels, name)));
             hub.store->record_statuses(a.id, {st}, 1);
         }
+        hub.fleet->store_changed();
         return a.id;
     }
     json ok(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -123,6 +125,47 @@ TEST_CASE("status counts Ready, Pending and OutOfSync per bundle and shows a ref
     for (auto& a : j["agents"]) CHECK(a["online"] == true);
 }
 
+TEST_CASE("the summary counts agents online and offline and bundles healthy and degraded") {
+    Api api;
+    auto j = api.ok_get("/api/v1/summary");
+    CHECK(j["agents"] == json{{"registered", 0}, {"online", 0}, {"offline", 0}});
+    CHECK(j["bundles"] == json{{"total", 1}, {"healthy", 1}, {"degraded", 0}});  // targets nobody yet
+    api.agent("gw-ready", {{"role", "gw"}}, "Ready");
+    api.agent("other", {{"role", "db"}});
+    j = api.ok_get("/api/v1/summary");
+    CHECK(j["agents"] == json{{"registered", 2}, {"online", 0}, {"offline", 2}});
+    CHECK(j["bundles"]["healthy"] == 1);
+    api.agent("gw-failed", {{"role", "gw"}}, "Failed");
+    j = api.ok_get("/api/v1/summary");
+    CHECK(j["bundles"] == json{{"total", 1}, {"healthy", 0}, {"degraded", 1}});
+    CHECK(j["revision"]["commit"] == "1111111111111111111111111111111111111111");
+    CHECK(api.call("POST", "/api/v1/summary").status == 405);
+}
+
+TEST_CASE("a live event stream takes the API's tokens and a since id from the query or Last-Event-ID") {
+    Api api;
+    HttpRequest req{.method = "GET", .path = "/api/v1/events", .accept = "text/event-stream"};
+    CHECK(wants_event_stream(req));
+    CHECK_FALSE(wants_event_stream({.method = "GET", .path = "/api/v1/events", .accept = "application/json"}));
+    CHECK(event_stream_options(*api.hub.fleet, req).error().status == 401);
+    req.authorization = "Bearer " + api.admin;
+    req.last_event_id = "41";
+    auto options = event_stream_options(*api.hub.fleet, req);
+    REQUIRE(options);
+    CHECK(options->since == 41);
+    req.query = "since=7&kind=push";
+    options = event_stream_options(*api.hub.fleet, req);
+    CHECK(options->since == 7);
+    CHECK(options->kind == "push");
+    req.query = "since=-1";
+    auto bad = event_stream_options(*api.hub.fleet, req);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().status == 400);
+    CHECK(bad.error().body.find("since") != std::string::npos);
+    req.query = "follow=1";
+    CHECK(event_stream_options(*api.hub.fleet, req).error().status == 400);
+}
+
 TEST_CASE("label changes set and remove labels, refuse bad ones, and 404 unknown agents") {
     Api api;
     MemoryTransport t;
@@ -151,6 +194,7 @@ TEST_CASE("paths and stored messages that are not UTF-8 never break a JSON answe
     st.state = "Failed";
     st.message = "broken \xc3";
     api.hub.store->record_statuses(a.id, {st}, 1);
+    api.hub.fleet->store_changed();
     r = api.call("GET", "/api/v1/status");
     CHECK(r.status == 200);
     CHECK_FALSE(json::parse(r.body, nullptr, false).is_discarded());
@@ -440,6 +484,7 @@ TEST_CASE("a 10,000-agent fleet answers a filtered page from the right place") {
         batches.push_back({a.id, {st}, 1});
     }
     hub.store->record_statuses(batches);
+    hub.fleet->store_changed();
 
     // Failed gateways outside eu: odd multiples of 7 that are not multiples of 3.
     std::vector<std::string> expected;
@@ -458,4 +503,55 @@ TEST_CASE("a 10,000-agent fleet answers a filtered page from the right place") {
     CHECK(web["targeted"] == 5'000);
     CHECK(web["failed"] == 714);  // odd multiples of 7 below 10,000
     CHECK(web["ready"] == 5'000 - 714);
+}
+
+TEST_CASE("revoking an agent ends its session at once, refuses its credential and stops counting it") {
+    Api api;
+    MemoryTransport t;
+    AgentSession s(*api.hub.fleet, t);
+    s.on_frame(hello_frame("gw1", {{"role", "gw"}}, api.hub.token()));
+    auto welcome = t.take().at(0).welcome();
+    api.hub.fleet->flush_queued();
+    CHECK(api.ok_get("/api/v1/bundles/web")["targeted"] == 1);
+
+    auto j = api.ok("POST", "/api/v1/agents/gw1/revoke");
+    CHECK(j["revoked"] == true);
+    CHECK(t.closed == "this agent was revoked by the operator");
+    auto agent = api.ok_get("/api/v1/agents/gw1");
+    CHECK(agent["revoked_at"].is_string());
+    CHECK(agent["bundles"].empty());
+    CHECK(api.ok_get("/api/v1/bundles/web")["targeted"] == 0);
+    CHECK(api.ok_get("/api/v1/events", "kind=revoked")[0]["message"] == "agent gw1 revoked");
+
+    MemoryTransport t2;
+    AgentSession again(*api.hub.fleet, t2);
+    again.on_frame(hello_frame("gw1", {}, "", welcome.agent_id(), welcome.credential()));
+    CHECK(t2.closed == "unknown or revoked agent credential");
+
+    CHECK(api.call("POST", "/api/v1/agents/nobody/revoke").status == 404);
+    CHECK(api.call("GET", "/api/v1/agents/gw1/revoke").status == 405);
+    auto viewer = api.ok("POST", "/api/v1/tokens", R"({"kind":"viewer"})")["token"].get<std::string>();
+    CHECK(api.call("POST", "/api/v1/agents/gw1/revoke", "", viewer).status == 403);
+}
+
+TEST_CASE("the fleet view is computed once and again only after something it shows changed") {
+    Api api;
+    auto first = fleet_view(*api.hub.fleet);
+    CHECK(fleet_view(*api.hub.fleet) == first);
+    api.hub.fleet->refresh("agt_any");
+    auto second = fleet_view(*api.hub.fleet);
+    CHECK(second != first);
+    MemoryTransport t;
+    AgentSession s(*api.hub.fleet, t);
+    s.on_frame(hello_frame("gw1", {{"role", "gw"}}, api.hub.token()));
+    api.hub.fleet->flush_queued();
+    auto third = fleet_view(*api.hub.fleet);
+    CHECK(third != second);
+    REQUIRE(third->agents.size() == 1);
+    CHECK(third->agents[0].online);
+    s.on_closed();
+    auto fourth = fleet_view(*api.hub.fleet);
+    CHECK_FALSE(fourth->agents[0].online);
+    api.hub.deploy(kFleetFiles, "3333333333333333333333333333333333333333");
+    CHECK(fleet_view(*api.hub.fleet) != fourth);
 }

@@ -594,3 +594,27 @@ TEST_CASE("a pack of objects the hub already has is accepted for a new branch") 
     CHECK(f.branch("again") == c1);
     CHECK(drover::testing::quarantine_dirs(f.bare) == 0);
 }
+
+TEST_CASE("pushes are counted by result and timed; probes and other branches are not rendered") {
+    Fixture f;
+    HubMetrics metrics;
+    f.settings.metrics = &metrics;
+    f.make_handler();
+    auto counts = [&] {
+        return std::vector<uint64_t>{metrics.pushes_accepted.value(), metrics.pushes_rejected.value(),
+                                     metrics.push_seconds.snapshot().count, metrics.validation_seconds.snapshot().count,
+                                     metrics.render_seconds.snapshot().count};
+    };
+    CHECK(f.handle("0000").response.status == 200);  // git's probe is not a push
+    CHECK(counts() == std::vector<uint64_t>{0, 0, 0, 0, 0});
+
+    std::string c1 = f.good("first");
+    f.seed(c1);
+    CHECK(counts() == std::vector<uint64_t>{1, 0, 1, 1, 1});
+    auto bad = decode(f.push(c1, f.bad("broken")).response);
+    CHECK(bad.report.back() == "ng refs/heads/main invalid bundles");
+    CHECK(counts() == std::vector<uint64_t>{1, 1, 2, 2, 2});
+    f.push(kZero, f.good("wip"), "refs/heads/wip");  // stored, not validated
+    CHECK(counts() == std::vector<uint64_t>{2, 1, 3, 2, 2});
+    CHECK(metrics.push_seconds.snapshot().sum >= metrics.validation_seconds.snapshot().sum);
+}
