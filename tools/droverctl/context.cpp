@@ -22,12 +22,16 @@ int Context::api_failure(const ApiError& error) const {
     if (error.kind == ApiError::Kind::refused && error.message.find("HTTP ") == std::string::npos)
         err << " (HTTP " << error.http_status << ")";
     err << "\n";
-    return error.kind == ApiError::Kind::unreachable ? kExitUnreachable : kExitHubFailed;
+    if (error.kind == ApiError::Kind::unreachable) return kExitUnreachable;
+    if (error.kind == ApiError::Kind::refused && error.http_status == 404) return kExitNotFound;
+    return kExitHubFailed;
 }
 
 Result<ApiClient> Context::client() const {
-    if (options.hub.empty()) return fail("no hub given: use --hub URL or set DROVER_HUB");
-    if (options.token.empty()) return fail("no token given: use --token TOKEN or set DROVER_TOKEN");
+    if (options.hub.empty())
+        return fail("no hub given: use --hub URL, set DROVER_HUB, or put hub = URL in ~/.config/drover/config");
+    if (options.token.empty())
+        return fail("no token given: use --token TOKEN, set DROVER_TOKEN, or put token = TOKEN in ~/.config/drover/config");
     ClientOptions o;
     o.hub_url = options.hub;
     o.token = options.token;

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "common/text.h"
+#include "tools/droverctl/agents_command.h"
 #include "tools/droverctl/json_fields.h"
 #include "tools/droverctl/table.h"
 
@@ -14,24 +15,11 @@ const char* const kStatusHelp =
     "Usage: droverctl status\n"
     "\n"
     "Shows the deployed revision (and the newest commit's error if the hub refused\n"
-    "it), every agent with its bundles' states, and every bundle's rollout.\n"
-    "-o json prints the hub's answer to GET /api/v1/status.\n";
-const char* const kAgentsHelp =
-    "Usage: droverctl agents\n"
-    "\n"
-    "Lists agents: online or offline since when, labels, and each bundle's state.\n";
-const char* const kBundlesHelp =
-    "Usage: droverctl bundles\n"
-    "\n"
-    "Lists bundles: commit, revision, how many targeted agents are ready, states.\n"
-    "\n"
-    "COMMIT is the commit that last changed the bundle; roll back with git revert\n"
-    "and git push:\n"
-    "  git revert COMMIT && git push\n"
-    "(the revert undoes everything COMMIT changed, in every bundle it touched).\n"
-    "REVISION is the deployed commit of the whole repository.\n"
-    "-o json prints the bundles of the hub's answer to GET /api/v1/status.\n";
-
+    "it), how many agents are online and bundles healthy, every agent with its\n"
+    "bundles' states, and every bundle's rollout. A bundle is healthy when every\n"
+    "agent it targets is Ready at the deployed revision.\n"
+    "For a large fleet, 'droverctl agents' pages and filters; 'droverctl bundles'\n"
+    "counts every state. -o json prints the hub's answer to GET /api/v1/status.\n";
 namespace {
 
 constexpr size_t kShortRevision = 12;
@@ -68,14 +56,16 @@ std::string agent_status(const json& agent) {
     return seen.empty() ? "offline (never seen)" : "offline since " + seen;
 }
 
-std::string agent_bundles(const json& agent) {
-    std::string out;
-    for (const json& b : array_field(agent, "bundles")) {
-        if (!out.empty()) out += ' ';
-        out += cat(text_field(b, "bundle"), ":", text_field(b, "state"));
-        if (bool_field(b, "out_of_sync")) out += "/OutOfSync";
-    }
-    return out;
+// "Agents: 3 registered, 2 online, 1 offline. Bundles: 2, 1 healthy, 1 degraded."
+std::string headline(const json& status) {
+    const json& agents = array_field(status, "agents");
+    const json& bundles = array_field(status, "bundles");
+    size_t online = 0, healthy = 0;
+    for (const json& a : agents) online += bool_field(a, "online") ? 1 : 0;
+    for (const json& b : bundles) healthy += int_field(b, "ready") == int_field(b, "targeted") ? 1 : 0;
+    return cat("Agents: ", agents.size(), " registered, ", online, " online, ", agents.size() - online,
+               " offline. Bundles: ", bundles.size(), ", ", healthy, " healthy, ", bundles.size() - healthy,
+               " degraded.\n");
 }
 
 std::string agents_section(const json& status) {
@@ -86,7 +76,7 @@ std::string agents_section(const json& status) {
     for (const json& agent : agents) {
         std::string name = text_field(agent, "name");
         table.add_row({name, agent_status(agent), text_field(agent, "last_seen"),
-                       labels_text(object_field(agent, "labels")), agent_bundles(agent)});
+                       labels_text(object_field(agent, "labels")), bundle_states_text(agent)});
         for (const json& b : array_field(agent, "bundles")) {
             std::string state = text_field(b, "state");
             std::string message = text_field(b, "message");
@@ -124,33 +114,22 @@ std::string bundles_section(const json& status) {
 
 }  // namespace
 
-std::string format_status(const json& status, StatusView view) {
-    switch (view) {
-    case StatusView::agents:
-        return agents_section(status);
-    case StatusView::bundles:
-        return bundles_section(status);
-    case StatusView::all:
-        break;
-    }
-    return revision_lines(status) + "\n" + agents_section(status) + "\n" + bundles_section(status);
+std::string format_status(const json& status) {
+    return revision_lines(status) + headline(status) + "\n" + agents_section(status) + "\n" + bundles_section(status);
 }
 
-int run_status(const Context& ctx, std::span<const std::string> args, StatusView view) {
-    const char* topic = view == StatusView::all ? "status" : view == StatusView::agents ? "agents" : "bundles";
+int run_status(const Context& ctx, std::span<const std::string> args) {
     auto parsed = parse_args(args, {});
-    if (!parsed) return ctx.usage_error(parsed.error().message, topic);
+    if (!parsed) return ctx.usage_error(parsed.error().message, "status");
     if (!parsed->positionals.empty())
-        return ctx.usage_error(cat("unexpected argument ", quoted(parsed->positionals.front())), topic);
+        return ctx.usage_error(cat("unexpected argument ", quoted(parsed->positionals.front())), "status");
     auto client = ctx.client();
     if (!client) return ctx.usage_error(client.error().message);
 
     auto status = client->get("/api/v1/status");
     if (!status) return ctx.api_failure(status.error());
     if (!status->is_object()) return ctx.failure("hub answered GET /api/v1/status with something other than an object");
-    if (ctx.options.output == OutputFormat::table) ctx.out << format_status(*status, view);
-    else if (view == StatusView::agents) ctx.print_json(array_field(*status, "agents"));
-    else if (view == StatusView::bundles) ctx.print_json(array_field(*status, "bundles"));
+    if (ctx.options.output == OutputFormat::table) ctx.out << format_status(*status);
     else ctx.print_json(*status);
     return kExitOk;
 }

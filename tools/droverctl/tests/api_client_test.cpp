@@ -132,3 +132,71 @@ TEST_CASE("path segments are percent-encoded") {
     CHECK(escape_path_segment(".") == "%2E");
     CHECK(escape_path_segment("a..b") == "a..b");
 }
+
+TEST_CASE("stream hands the body over as it arrives and says the hub closed it") {
+    LoopbackHttpServer server([](const RecordedRequest&) {
+        CannedReply r;
+        r.content_type = "text/event-stream; charset=utf-8";
+        r.streamed = true;
+        r.chunks = {"retry: 10\n\n", "data: a\n", "\n"};
+        return r;
+    });
+    std::string received;
+    StreamRequest request;
+    request.on_bytes = [&received](std::string_view bytes) -> drover::Result<void> {
+        received += bytes;
+        return {};
+    };
+    auto end = client_for(server.url()).stream("/api/v1/events?since=3", request);
+    REQUIRE(end);
+    CHECK(*end == StreamEnd::closed);
+    CHECK(received == "retry: 10\n\ndata: a\n\n");
+    auto seen = server.requests();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].accept == "text/event-stream");
+    CHECK(seen[0].authorization == "Bearer secret-token");
+    CHECK(seen[0].path == "/api/v1/events?since=3");
+}
+
+TEST_CASE("stream: a refusal carries the hub's message, another content type is a bad response, nothing reaches on_bytes") {
+    LoopbackHttpServer server([](const RecordedRequest& r) {
+        if (r.path == "/refused") return CannedReply{403, R"({"error":"push tokens are for git"})"};
+        return CannedReply{200, R"([{"id":1}])"};
+    });
+    bool called = false;
+    StreamRequest request;
+    request.on_bytes = [&called](std::string_view) -> drover::Result<void> {
+        called = true;
+        return {};
+    };
+    auto client = client_for(server.url());
+    auto refused = client.stream("/refused", request);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == ApiError::Kind::refused);
+    CHECK(refused.error().http_status == 403);
+    CHECK(refused.error().message == "push tokens are for git");
+    auto other = client.stream("/json", request);
+    REQUIRE_FALSE(other);
+    CHECK(other.error().kind == ApiError::Kind::bad_response);
+    CHECK(other.error().message == "hub answered GET /json with application/json, not text/event-stream");
+    CHECK_FALSE(called);
+}
+
+TEST_CASE("stream: on_bytes refusing the data ends the stream with its reason") {
+    LoopbackHttpServer server([](const RecordedRequest&) {
+        CannedReply r;
+        r.content_type = "text/event-stream";
+        r.streamed = true;
+        r.chunks = {"data: x\n\n"};
+        r.hold_ms = 10'000;
+        return r;
+    });
+    StreamRequest request;
+    request.on_bytes = [](std::string_view) -> drover::Result<void> { return drover::fail("line too long"); };
+    auto start = std::chrono::steady_clock::now();
+    auto end = client_for(server.url()).stream("/s", request);
+    REQUIRE_FALSE(end);
+    CHECK(end.error().kind == ApiError::Kind::bad_response);
+    CHECK(end.error().message == "hub's answer to GET /s: line too long");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}

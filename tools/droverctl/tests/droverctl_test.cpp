@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tools/droverctl/droverctl.h"
+#include "tools/droverctl/tests/in_process.h"
 #include "tools/droverctl/tests/loopback_http_server.h"
 #include "tools/droverctl/tests/sample_status.h"
 
@@ -16,27 +17,16 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-    int code;
-    std::string out, err;
-};
-
-Run droverctl(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-    std::ostringstream out, err;
-    EnvLookup lookup = [env](const char* name) -> std::optional<std::string> {
-        auto it = env.find(name);
-        if (it == env.end()) return std::nullopt;
-        return it->second;
-    };
-    int code = run_droverctl(args, out, err, lookup);
-    return {code, out.str(), err.str()};
-}
-
-// Answers like the hub's REST API for the three endpoints droverctl uses.
+// Answers like the hub's REST API for the endpoints these tests use.
 CannedReply fake_hub(const RecordedRequest& r) {
     if (r.authorization != "Bearer admin-token")
         return {401, R"x({"error":"missing or wrong token (send Authorization: Bearer TOKEN)"})x"};
     if (r.method == "GET" && r.path == "/api/v1/status") return {200, std::string(kSampleStatus)};
+    if (r.method == "GET" && r.path.rfind("/api/v1/agents?", 0) == 0) {
+        json items = json::parse(kSampleStatus)["agents"];
+        return {200, json{{"items", items}, {"continue", nullptr}, {"total", items.size()}}.dump()};
+    }
+    if (r.method == "GET" && r.path == "/api/v1/bundles") return {200, std::string(kSampleBundles)};
     if (r.method == "POST" && r.path == "/api/v1/tokens") {
         auto body = json::parse(r.body, nullptr, false);
         if (body.value("kind", "") == "push") {
@@ -120,20 +110,22 @@ TEST_CASE("token create --push against a hub that predates push tokens fails ins
           "droverctl: hub created token \"tok_old\", which is not a push token: this hub predates push tokens\n");
 }
 
-TEST_CASE("bundles shows the commit that last changed each bundle; -o json is the hub's bundles array") {
+TEST_CASE("bundles shows the commit that last changed each bundle and agents per state; -o json is the hub's array") {
     LoopbackHttpServer hub(fake_hub);
     auto run = droverctl({"--hub", hub.url(), "--token", "admin-token", "bundles"});
     CHECK(run.code == 0);
     CHECK(run.err.empty());
     CHECK(run.out ==
-          "BUNDLES (2)\n"
-          "NAME    COMMIT         REVISION       READY   NOT READY   STATES\n"
-          "web     c0ffee012345   3f2a1b9c0d4e   2/3     1           Pending=1 Ready=2\n"
-          "infra   3f2a1b9c0d4e   3f2a1b9c0d4e   1/1     0           Ready=1\n");
+          "NAME    COMMIT         REVISION       READY   NOT READY   FAILED   MODIFIED   OUT OF SYNC   PENDING   OFFLINE\n"
+          "web     c0ffee012345   3f2a1b9c0d4e   2/5     0           1        0          1             1         1\n"
+          "infra   3f2a1b9c0d4e   3f2a1b9c0d4e   1/1     0           0        0          0             0         0\n");
 
     auto as_json = droverctl({"--hub", hub.url(), "--token", "admin-token", "bundles", "-o", "json"});
     CHECK(as_json.code == 0);
-    CHECK(json::parse(as_json.out) == json::parse(kSampleStatus)["bundles"]);
+    CHECK(json::parse(as_json.out) == json::parse(kSampleBundles));
+    auto sent = hub.requests();
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[0].path == "/api/v1/bundles");
 }
 
 TEST_CASE("label sends set and remove, and prints the agent's labels") {
@@ -147,10 +139,10 @@ TEST_CASE("label sends set and remove, and prints the agent's labels") {
     CHECK(json::parse(sent[0].body) == json{{"set", {{"ring", "canary"}}}, {"remove", {"old"}}});
 }
 
-TEST_CASE("the hub's refusal is printed and exits 1") {
+TEST_CASE("the hub's refusal is printed and exits 1, or 4 when what was named does not exist") {
     LoopbackHttpServer hub(fake_hub);
     auto unknown = droverctl({"--hub", hub.url(), "--token", "admin-token", "label", "edge-9", "a=b"});
-    CHECK(unknown.code == 1);
+    CHECK(unknown.code == 4);
     CHECK(unknown.out.empty());
     CHECK(unknown.err == "droverctl: no agent named \"edge-9\" (HTTP 404)\n");
 
@@ -189,13 +181,36 @@ TEST_CASE("usage errors exit 2 with one line and a hint, before any request") {
         {{}, "droverctl: no command given (see 'droverctl --help')\n"},
         {{"frobnicate"}, "droverctl: unknown command \"frobnicate\" (see 'droverctl --help')\n"},
         {{"status", "-o", "yaml"}, "droverctl: output format \"yaml\": use table or json (see 'droverctl --help')\n"},
-        {{"--token", "t", "status"}, "droverctl: no hub given: use --hub URL or set DROVER_HUB (see 'droverctl --help')\n"},
-        {{"--hub", url, "status"}, "droverctl: no token given: use --token TOKEN or set DROVER_TOKEN (see 'droverctl --help')\n"},
+        {{"--token", "t", "status"},
+         "droverctl: no hub given: use --hub URL, set DROVER_HUB, or put hub = URL in ~/.config/drover/config (see "
+         "'droverctl --help')\n"},
+        {{"--hub", url, "status"},
+         "droverctl: no token given: use --token TOKEN, set DROVER_TOKEN, or put token = TOKEN in "
+         "~/.config/drover/config (see 'droverctl --help')\n"},
         {{"--hub", "hub:1", "--token", "t", "status"},
          "droverctl: hub URL \"hub:1\" must start with https:// or http:// (see 'droverctl --help')\n"},
         {{"--hub", url, "--token", "t", "status", "extra"},
          "droverctl: unexpected argument \"extra\" (see 'droverctl status --help')\n"},
-        {{"--hub", url, "--token", "t", "token"}, "droverctl: token needs a subcommand: create (see 'droverctl token --help')\n"},
+        {{"--hub", url, "--token", "t", "token"},
+         "droverctl: token needs a subcommand: create, list or revoke (see 'droverctl token --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "rotate"},
+         "droverctl: unknown token subcommand \"rotate\": use create, list or revoke (see 'droverctl token --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "revoke"},
+         "droverctl: token revoke needs a token id (droverctl token list) (see 'droverctl token --help')\n"},
+        {{"--hub", url, "--token", "t", "token", "create", "--push", "--viewer"},
+         "droverctl: --push and --viewer ask for different tokens: give one (see 'droverctl token create --help')\n"},
+        {{"--hub", url, "--token", "t", "agents", "--limit", "0"},
+         "droverctl: --limit \"0\": must be a whole number of at least 1 (see 'droverctl agents --help')\n"},
+        {{"--hub", url, "--token", "t", "agents", "-l", "a=b", "--selector", "c=d"},
+         "droverctl: -l and --selector are the same option: give one (see 'droverctl agents --help')\n"},
+        {{"--hub", url, "--token", "t", "agent"}, "droverctl: agent needs an agent name (see 'droverctl agent --help')\n"},
+        {{"--hub", url, "--token", "t", "bundle", "a", "b"},
+         "droverctl: bundle takes one bundle name (see 'droverctl bundle --help')\n"},
+        {{"--hub", url, "--token", "t", "revoke"}, "droverctl: revoke needs an agent name (see 'droverctl revoke --help')\n"},
+        {{"--hub", url, "--token", "t", "events", "--limit", "1001"},
+         "droverctl: --limit \"1001\": must be a whole number from 1 to 1000 (see 'droverctl events --help')\n"},
+        {{"--hub", url, "--token", "t", "events", "--idle-timeout", "5s"},
+         "droverctl: --idle-timeout is for --follow (see 'droverctl events --help')\n"},
         {{"--hub", url, "--token", "t", "token", "create", "--uses", "0"},
          "droverctl: --uses \"0\": must be a whole number of at least 1 (see 'droverctl token create --help')\n"},
         {{"--hub", url, "--token", "t", "token", "create", "--push", "--labels", "role=gateway"},
@@ -227,15 +242,23 @@ TEST_CASE("--help and --version exit 0 and print to stdout") {
     auto help = droverctl({"--help"});
     CHECK(help.code == 0);
     CHECK(help.out.find("Usage: droverctl [GLOBAL OPTIONS] COMMAND") == 0);
-    CHECK(help.out.find("Exit codes: 0 ok, 1 the hub refused or failed, 2 usage error, 3 hub unreachable.") !=
-          std::string::npos);
+    CHECK(help.out.find("Exit codes: 0 ok, 1 the hub refused or failed, 2 usage error, 3 hub unreachable,\n"
+                        "4 not found (no such agent, bundle or token).") != std::string::npos);
     auto token_help = droverctl({"token", "create", "--help"});
     CHECK(token_help.code == 0);
-    CHECK(token_help.out.find("Usage: droverctl token create [--push]") == 0);
+    CHECK(token_help.out.find("Usage: droverctl token create [--push | --viewer]") == 0);
     CHECK(token_help.out.find("PUSH=$(droverctl token create --push --ttl 30d)") != std::string::npos);
-    CHECK(help.out.find("  token create [--push] [--labels k=v,..] [--uses N] [--ttl 30d]\n"
-                        "                                a registration token for new agents, or a push token for git\n") !=
+    CHECK(help.out.find("  token create [--push | --viewer] [--labels k=v,..] [--uses N] [--ttl 30d]\n"
+                        "                                a registration token for new agents, a push token for git,\n") !=
           std::string::npos);
+    // Every command is listed in the main help and has its own.
+    for (const char* command : {"status", "agents", "agent", "bundles", "bundle", "events", "label", "token", "revoke",
+                                "lint", "render"}) {
+        CHECK_MESSAGE(help.out.find(std::string("\n  ") + command + " ") != std::string::npos, command);
+        auto own = droverctl({command, "--help"});
+        CHECK(own.code == 0);
+        CHECK_MESSAGE(own.out.find(std::string("Usage: droverctl ") + command) == 0, command);
+    }
     auto bundles_help = droverctl({"bundles", "--help"});
     CHECK(bundles_help.code == 0);
     CHECK(bundles_help.out.find("COMMIT is the commit that last changed the bundle; roll back with git revert\n"

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -54,7 +55,10 @@ const char* reason(int status) {
     case 201: return "Created";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 503: return "Service Unavailable";
     case 500: return "Internal Server Error";
     default: return "Status";
     }
@@ -131,14 +135,40 @@ void LoopbackHttpServer::handle(int fd) {
     req.path = request_line.size() > 1 ? request_line[1] : "";
     req.authorization = header_value(head, "Authorization");
     req.content_type = header_value(head, "Content-Type");
+    req.accept = header_value(head, "Accept");
+    req.last_event_id = header_value(head, "Last-Event-ID");
     req.body = data.substr(head_end + 4, body_len);
     {
         std::lock_guard lock(mutex_);
         requests_.push_back(req);
     }
     CannedReply reply = handler_(req);
+    if (reply.streamed) {
+        stream(fd, reply);
+        return;
+    }
     write_all(fd, cat("HTTP/1.1 ", reply.status, " ", reason(reply.status), "\r\nContent-Type: ", reply.content_type,
                       "\r\nContent-Length: ", reply.body.size(), "\r\nConnection: close\r\n\r\n", reply.body));
+}
+
+void LoopbackHttpServer::stream(int fd, const CannedReply& reply) {
+    write_all(fd, cat("HTTP/1.1 ", reply.status, " ", reason(reply.status), "\r\nContent-Type: ", reply.content_type,
+                      "\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"));
+    for (const auto& chunk : reply.chunks) write_all(fd, chunk);
+    // Hold the stream open until hold_ms pass, the client closes, or the
+    // server stops.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(reply.hold_ms);
+    while (true) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return;
+        pollfd fds[2] = {{fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+        if (poll(fds, 2, static_cast<int>(left.count())) < 0) continue;
+        if (fds[1].revents) return;
+        if (fds[0].revents) {
+            char buf[256];
+            if (recv(fd, buf, sizeof buf, 0) <= 0) return;  // the client went
+        }
+    }
 }
 
 RefusingPort::RefusingPort() { fd_ = bound_socket(port_); }

@@ -3,6 +3,9 @@
 // request per connection (it answers "Connection: close"), a handler that
 // maps each request to a canned reply, and a log of what it received. Not a
 // general server: no chunked bodies, no keep-alive, bodies up to 1 MiB.
+// A streamed reply (server-sent events) has no Content-Length: its chunks
+// are written one send() each, then the connection stays open for hold_ms
+// (or until the client goes) before it is closed.
 #include <functional>
 #include <mutex>
 #include <string>
@@ -12,13 +15,16 @@
 namespace drover::ctl::testing {
 
 struct RecordedRequest {
-    std::string method, path, authorization, content_type, body;
+    std::string method, path, authorization, content_type, accept, last_event_id, body;
 };
 
 struct CannedReply {
     int status = 200;
     std::string body;
     std::string content_type = "application/json";
+    bool streamed = false;            // body ignored; chunks sent one by one
+    std::vector<std::string> chunks;
+    int hold_ms = 0;                  // keep a streamed reply open this long
 };
 
 class LoopbackHttpServer {
@@ -36,6 +42,7 @@ public:
 private:
     void serve();
     void handle(int fd);
+    void stream(int fd, const CannedReply& reply);
 
     Handler handler_;
     int listen_fd_ = -1;

@@ -1,6 +1,6 @@
 #pragma once
-// A /api/v1/status answer in the shape the hub's contract gives, shared by
-// the formatting and the end-to-end tests.
+// Hub answers in the shapes the hub's contract gives, shared by the
+// formatting and the in-process tests: /api/v1/status, /api/v1/bundles.
 #include <string_view>
 
 namespace drover::ctl::testing {
@@ -26,5 +26,14 @@ inline constexpr std::string_view kSampleStatus = R"({
      "states": {"Ready": 1}}
   ]
 })";
+
+inline constexpr std::string_view kSampleBundles = R"([
+  {"name": "web", "commit": "c0ffee0123456789abcdef0123456789abcdef01",
+   "revision": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345", "targeted": 5, "ready": 2, "not_ready": 0,
+   "failed": 1, "modified": 0, "out_of_sync": 1, "offline": 1, "pending": 1},
+  {"name": "infra", "commit": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345",
+   "revision": "3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345", "targeted": 1, "ready": 1, "not_ready": 0,
+   "failed": 0, "modified": 0, "out_of_sync": 0, "offline": 0, "pending": 0}
+])";
 
 }  // namespace drover::ctl::testing

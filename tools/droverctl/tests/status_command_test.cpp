@@ -8,10 +8,11 @@ using nlohmann::json;
 
 TEST_CASE("status shows the revision, the refused commit, agents, problems and bundles") {
     auto status = json::parse(testing::kSampleStatus);
-    CHECK(format_status(status, StatusView::all) ==
+    CHECK(format_status(status) ==
           "Revision: 3f2a1b9c0d4e  deployed 2026-11-21T10:00:00Z\n"
           "ERROR: commit 9a8b7c6d5e4f was refused, the revision above stays deployed: "
           "web/bundle.yaml:7: unknown field \"taregts\"\n"
+          "Agents: 2 registered, 1 online, 1 offline. Bundles: 2, 1 healthy, 1 degraded.\n"
           "\n"
           "AGENTS (2)\n"
           "NAME     STATUS                               LAST SEEN              LABELS                     BUNDLES\n"
@@ -28,15 +29,12 @@ TEST_CASE("status shows the revision, the refused commit, agents, problems and b
           "infra   3f2a1b9c0d4e   3f2a1b9c0d4e   1/1     0           Ready=1\n");
 }
 
-TEST_CASE("the agents and bundles views show one table each") {
-    auto status = json::parse(testing::kSampleStatus);
-    std::string agents = format_status(status, StatusView::agents);
-    CHECK(agents.rfind("AGENTS (2)\n", 0) == 0);
-    CHECK(agents.find("BUNDLES (") == std::string::npos);
-    CHECK(agents.find("Revision") == std::string::npos);
-    std::string bundles = format_status(status, StatusView::bundles);
-    CHECK(bundles.rfind("BUNDLES (2)\n", 0) == 0);
-    CHECK(bundles.find("edge-1") == std::string::npos);
+TEST_CASE("the headline counts online agents and bundles whose targeted agents are all Ready") {
+    auto status = json::parse(R"({"agents":[{"name":"a","online":true},{"name":"b","online":true},{"name":"c"}],
+        "bundles":[{"name":"x","targeted":2,"ready":2},{"name":"y","targeted":0,"ready":0},
+                   {"name":"z","targeted":3,"ready":1}]})");
+    CHECK(format_status(status).find("Agents: 3 registered, 2 online, 1 offline. Bundles: 3, 2 healthy, 1 degraded.\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("the bundles table shows the commit that last changed each bundle, \"-\" when the hub does not say") {
@@ -46,7 +44,8 @@ TEST_CASE("the bundles table shows the commit that last changed each bundle, \"-
         {"name":"infra","commit":"","revision":"3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345","targeted":0,"ready":0,"not_ready":0},
         {"name":"old-hub","revision":"3f2a1b9c0d4e5f60718293a4b5c6d7e8f9012345","targeted":0,"ready":0,"not_ready":0},
         {"name":"odd","commit":42,"revision":"","targeted":0,"ready":0,"not_ready":0}]})");
-    CHECK(format_status(status, StatusView::bundles) ==
+    std::string text = format_status(status);
+    CHECK(text.substr(text.find("BUNDLES (")) ==
           "BUNDLES (4)\n"
           "NAME      COMMIT         REVISION       READY   NOT READY   STATES\n"
           "web       c0ffee012345   3f2a1b9c0d4e   1/1     0           Ready=1\n"
@@ -57,8 +56,9 @@ TEST_CASE("the bundles table shows the commit that last changed each bundle, \"-
 
 TEST_CASE("a fresh hub: nothing deployed, no agents, no bundles") {
     auto status = json::parse(R"({"revision":{"commit":null,"deployed_at":null,"error":null},"agents":[],"bundles":[]})");
-    CHECK(format_status(status, StatusView::all) ==
+    CHECK(format_status(status) ==
           "Revision: none deployed yet (git push to the hub's repository, DATA/fleet.git)\n"
+          "Agents: 0 registered, 0 online, 0 offline. Bundles: 0, 0 healthy, 0 degraded.\n"
           "\n"
           "No agents registered yet (create a token: droverctl token create).\n"
           "\n"
@@ -68,7 +68,7 @@ TEST_CASE("a fresh hub: nothing deployed, no agents, no bundles") {
 TEST_CASE("a refused first push says nothing is deployed") {
     auto status = json::parse(
         R"({"revision":{"commit":null,"error":{"commit":"abcdef0123456789","message":"fleet.yaml:2: bad group"}},"agents":[],"bundles":[]})");
-    CHECK(format_status(status, StatusView::all).find(
+    CHECK(format_status(status).find(
               "ERROR: commit abcdef012345 was refused, nothing is deployed: fleet.yaml:2: bad group\n") !=
           std::string::npos);
 }
@@ -78,8 +78,8 @@ TEST_CASE("missing or mistyped fields degrade to blanks instead of aborting") {
                              R"({"agents":[{"name":3,"online":"yes","labels":[1],"bundles":[{"bundle":null}]}],
                                  "bundles":[{"name":"w","ready":"2","states":{"Ready":"x"}}]})"}) {
         auto status = json::parse(text);
-        CHECK_NOTHROW(format_status(status, StatusView::all));
+        CHECK_NOTHROW(format_status(status));
     }
     auto odd = json::parse(R"({"agents":[{"name":"e","online":false}],"bundles":[]})");
-    CHECK(format_status(odd, StatusView::agents).find("offline (never seen)") != std::string::npos);
+    CHECK(format_status(odd).find("offline (never seen)") != std::string::npos);
 }
