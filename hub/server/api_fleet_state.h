@@ -23,6 +23,7 @@ struct AgentBundleState {
     std::string message;
     std::string revision;
     bool out_of_sync = false;
+    bool targeted = true;  // false: reported, but the deployment no longer gives it this agent
 
     // What lists filter and count by: OutOfSync overrides the reported state.
     const std::string& shown_state() const;
@@ -50,9 +51,11 @@ struct FleetState {
     std::map<std::string, BundleState> bundles;  // every deployed bundle, by name
 };
 
-// The fleet as it is now: computed on the first call after anything it
-// shows changed (Fleet::generation()), shared until the next change. Loop
-// thread only.
+// The fleet as it is now. Computed whole on first use and after the
+// deployment changed; after that only the rows of agents the Fleet saw
+// change (Fleet::take_view_changes()) are read again, and the bundle counts
+// recounted from memory. Loop thread only; the view must not be kept past
+// the caller's turn of the loop.
 std::shared_ptr<const FleetState> fleet_view(Fleet& fleet);
 
 }  // namespace drover::hub

@@ -63,7 +63,7 @@ void Fleet::deploy(std::shared_ptr<const Deployment> deployment) {
     }
     deployment_ = std::move(deployment);
     changes_.all = true;
-    ++generation_;
+    view_changes_.all = true;
     // Copy: a refresh may end a session, which detaches it from sessions_.
     auto sessions = sessions_;
     for (auto& [id, session] : sessions) session->refresh();
@@ -78,14 +78,14 @@ void Fleet::attach(const std::string& agent_id, AgentSession* session) {
         old->end("replaced by a newer session of the same agent");
     }
     sessions_[agent_id] = session;
-    ++generation_;
+    changed(agent_id);
 }
 
 void Fleet::detach(const std::string& agent_id, AgentSession* session) {
     auto it = sessions_.find(agent_id);
     if (it != sessions_.end() && it->second == session) {
         sessions_.erase(it);
-        ++generation_;
+        changed(agent_id);
     }
 }
 
@@ -114,11 +114,8 @@ void Fleet::flush_queued() {
                 it->second->end("the hub could not store statuses; reconnect and send them again");
         throw;
     }
-    ++generation_;
-    if (!changes_.all) {
-        for (auto& p : presence) changes_.agent_ids.insert(p.agent_id);
-        for (auto& b : batches) changes_.agent_ids.insert(b.agent_id);
-    }
+    for (auto& p : presence) changed(p.agent_id);
+    for (auto& b : batches) changed(b.agent_id);
     for (size_t i = 0; i < batches.size(); ++i) {
         auto it = sessions_.find(batches[i].agent_id);
         if (it != sessions_.end()) it->second->acknowledge(acked[i]);
@@ -126,15 +123,13 @@ void Fleet::flush_queued() {
 }
 
 void Fleet::revoke(const std::string& agent_id) {
-    changes_.agent_ids.insert(agent_id);
-    ++generation_;
+    changed(agent_id);
     auto it = sessions_.find(agent_id);
     if (it != sessions_.end()) it->second->end("this agent was revoked by the operator");
 }
 
 void Fleet::refresh(const std::string& agent_id) {
-    if (!changes_.all) changes_.agent_ids.insert(agent_id);
-    ++generation_;
+    changed(agent_id);
     auto it = sessions_.find(agent_id);
     if (it != sessions_.end()) it->second->labels_changed();
 }

@@ -48,7 +48,6 @@ public:
     void set_rejection(std::optional<Rejection> rejection) {
         rejection_ = std::move(rejection);
         changes_.all = true;
-        ++generation_;
     }
 
     // A session that authenticated as agent_id. An older session of the same
@@ -62,17 +61,6 @@ public:
     // The agent's labels changed: recompute and push its desired set.
     void refresh(const std::string& agent_id);
 
-    // Counts every change to what fleet views show: agents coming and
-    // going, statuses and presence stored, labels, revocations, the
-    // deployed revision and its error. fleet_view() caches on it.
-    uint64_t generation() const { return generation_; }
-    // For code that writes agents or statuses to the store itself (tests).
-    void store_changed() { ++generation_; }
-    struct ViewCache {
-        uint64_t generation = 0;
-        std::shared_ptr<const FleetState> view;
-    };
-    ViewCache& view_cache() { return view_cache_; }
     // The agent's credential was revoked (Store::revoke_agent): its session,
     // if any, ends now.
     void revoke(const std::string& agent_id);
@@ -97,6 +85,17 @@ public:
     };
     Changes take_changes() { return std::exchange(changes_, {}); }
 
+    // What the fleet view (api_fleet_state.h) must read again since it last
+    // looked: agents that came or went, had statuses or presence stored,
+    // were relabelled or revoked; everything after a deploy.
+    Changes take_view_changes() { return std::exchange(view_changes_, {}); }
+    // For code that writes agents or statuses to the store itself (tests).
+    void store_changed() { view_changes_.all = true; }
+    struct ViewCache {
+        std::shared_ptr<FleetState> view;
+    };
+    ViewCache& view_cache() { return view_cache_; }
+
 private:
     Store& store_;
     std::string signing_key_pem_;
@@ -111,8 +110,13 @@ private:
     std::vector<PresenceUpdate> presence_;
     std::map<std::string, size_t> queued_index_;  // agent id -> position in queued_
     Changes changes_;
-    uint64_t generation_ = 1;
+    Changes view_changes_{{}, true};
     ViewCache view_cache_;
+    // Marks the agent changed for the event feed and for the fleet view.
+    void changed(const std::string& agent_id) {
+        if (!changes_.all) changes_.agent_ids.insert(agent_id);
+        if (!view_changes_.all) view_changes_.agent_ids.insert(agent_id);
+    }
 };
 
 }  // namespace drover::hub

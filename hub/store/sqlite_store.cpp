@@ -446,11 +446,11 @@ std::vector<StatusRecord> SqliteStore::status_log(const std::string& agent_id) {
     return out;
 }
 
-std::vector<StatusRecord> SqliteStore::statuses() {
-    std::lock_guard lock(mutex_);
-    auto s = db_.prepare(
-        "SELECT agent_id, bundle, digest, revision, state, message, seq, time_ms, resources FROM status "
-        "ORDER BY agent_id, bundle");
+namespace {
+
+constexpr const char* kStatusColumns = "agent_id, bundle, digest, revision, state, message, seq, time_ms, resources";
+
+std::vector<StatusRecord> read_statuses(sql::Stmt& s) {
     std::vector<StatusRecord> out;
     while (s.step()) {
         StatusRecord r;
@@ -466,6 +466,21 @@ std::vector<StatusRecord> SqliteStore::statuses() {
         out.push_back(std::move(r));
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<StatusRecord> SqliteStore::statuses() {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(cat("SELECT ", kStatusColumns, " FROM status ORDER BY agent_id, bundle"));
+    return read_statuses(s);
+}
+
+std::vector<StatusRecord> SqliteStore::statuses_of(const std::string& agent_id) {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(cat("SELECT ", kStatusColumns, " FROM status WHERE agent_id = ? ORDER BY bundle"));
+    s.bind(1, agent_id);
+    return read_statuses(s);
 }
 
 std::vector<std::string> SqliteStore::status_bundles(const std::string& agent_id) {

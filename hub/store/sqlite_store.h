@@ -38,6 +38,7 @@ public:
     std::vector<uint64_t> record_batch(const std::vector<PresenceUpdate>& presence,
                                        const std::vector<StatusBatch>& batches) override;
     std::vector<StatusRecord> statuses() override;
+    std::vector<StatusRecord> statuses_of(const std::string& agent_id) override;
     std::vector<StatusRecord> status_log(const std::string& agent_id) override;
     std::vector<std::string> status_bundles(const std::string& agent_id) override;
     void add_event(const std::string& kind, const std::string& message, int64_t now_ms) override;

@@ -166,6 +166,8 @@ public:
         return record_statuses(std::vector<StatusBatch>{{agent_id, statuses, up_to_seq}}).front();
     }
     virtual std::vector<StatusRecord> statuses() = 0;
+    // One agent's current statuses, by bundle.
+    virtual std::vector<StatusRecord> statuses_of(const std::string& agent_id) = 0;
     // The agent's status history, oldest first (at most kStatusLogPerAgent).
     virtual std::vector<StatusRecord> status_log(const std::string& agent_id) = 0;
     // Bundles the agent has a stored status for.

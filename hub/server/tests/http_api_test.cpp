@@ -555,3 +555,41 @@ TEST_CASE("the fleet view is computed once and again only after something it sho
     api.hub.deploy(kFleetFiles, "3333333333333333333333333333333333333333");
     CHECK(fleet_view(*api.hub.fleet) != fourth);
 }
+
+TEST_CASE("the fleet view updated agent by agent matches one computed from scratch") {
+    Api api;
+    MemoryTransport t1, t2, t3;
+    AgentSession s1(*api.hub.fleet, t1), s2(*api.hub.fleet, t2), s3(*api.hub.fleet, t3);
+    s1.on_frame(hello_frame("gw-b", {{"role", "gw"}}, api.hub.token()));
+    s2.on_frame(hello_frame("gw-a", {{"role", "gw"}}, api.hub.token()));
+    api.hub.fleet->flush_queued();
+    auto counts = [&] { return json::parse(api.get("/api/v1/bundles").body); };
+    auto agents = [&] { return json::parse(api.get("/api/v1/agents").body)["items"]; };
+    CHECK(counts()[0]["pending"] == 2);
+
+    // gw-b reports Ready, a third agent arrives, gw-a is relabelled away and gw-b leaves.
+    auto desired = t1.take().at(1).desired().bundles(0);
+    v1::Envelope env;
+    auto* st = env.mutable_status();
+    st->set_seq(1);
+    st->set_bundle("web");
+    st->set_digest(desired.digest());
+    st->set_revision(desired.revision());
+    st->set_state(v1::READY);
+    s1.on_frame(wire::encode(env));
+    s3.on_frame(hello_frame("gw-0", {{"role", "gw"}}, api.hub.token()));
+    api.hub.fleet->flush_queued();
+    CHECK(api.call("PATCH", "/api/v1/agents/gw-a/labels", R"({"set":{"role":"db"}})").status == 200);
+    s1.on_closed();
+    auto incremental_counts = counts();
+    auto incremental_agents = agents();
+
+    api.hub.fleet->store_changed();  // the next view is computed from the store alone
+    CHECK(counts() == incremental_counts);
+    CHECK(agents() == incremental_agents);
+    CHECK(incremental_agents.size() == 3);
+    CHECK(incremental_agents[0]["name"] == "gw-0");
+    CHECK(incremental_counts[0]["ready"] == 1);
+    CHECK(incremental_counts[0]["offline"] == 1);
+    CHECK(incremental_counts[0]["targeted"] == 2);
+}

@@ -307,3 +307,20 @@ TEST_CASE("a revoked agent's credential no longer logs in, and the revocation is
     CHECK(t.store->events_of_kind("revoked", 10)[0].message == "agent edge revoked");
     CHECK_FALSE(t.store->revoke_agent("agt_nobody", 40));
 }
+
+TEST_CASE("one agent's statuses are read by bundle, without the others'") {
+    TempStore t;
+    auto a = t.store->register_agent("a", "h", {}, 1);
+    auto b = t.store->register_agent("b", "h", {}, 1);
+    StatusRecord web{.bundle = "web", .digest = "d1", .revision = "r", .state = "Ready", .seq = 1};
+    StatusRecord db{.bundle = "db", .digest = "d2", .revision = "r", .state = "Failed", .seq = 2};
+    t.store->record_statuses(a.id, {web, db}, 2);
+    t.store->record_statuses(b.id, {web}, 1);
+    auto mine = t.store->statuses_of(a.id);
+    REQUIRE(mine.size() == 2);
+    CHECK(mine[0].bundle == "db");
+    CHECK(mine[0].state == "Failed");
+    CHECK(mine[1].bundle == "web");
+    CHECK(t.store->statuses_of(b.id).size() == 1);
+    CHECK(t.store->statuses_of("agt_nobody").empty());
+}
