@@ -21,6 +21,7 @@
 #include "agent/reconcile/reconciler.h"
 #include "agent/session/facts.h"
 #include "agent/session/hub_link.h"
+#include "agent/session/session.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -109,6 +110,15 @@ int main(int argc, char** argv) {
             return usage_error(cat("--ca: ", opt.ca, " holds no PEM certificate"));
     }
 
+    std::string signing_key;
+    if (!opt.signing_key.empty()) {
+        auto pem = read_file(opt.signing_key, 64 * 1024);
+        if (!pem) return usage_error(cat("--signing-key: ", pem.error().message));
+        if (pem->find("-----BEGIN PUBLIC KEY-----") == std::string::npos)
+            return usage_error(cat("--signing-key: ", opt.signing_key, " holds no PEM public key"));
+        signing_key = std::move(*pem);
+    }
+
     if (auto made = make_dirs(opt.data_dir, 0700); !made) return failure(made.error().message);
     auto lock = agent::DataDirLock::acquire(opt.data_dir);
     if (!lock) return failure(lock.error().message);
@@ -118,6 +128,10 @@ int main(int argc, char** argv) {
     auto reconcile_cache = cache::Cache::open(cache_path);
     if (!reconcile_cache) return failure(reconcile_cache.error().message);
 
+    if (!signing_key.empty()) {
+        if (auto pinned = session::pin_signing_key(**link_cache, signing_key); !pinned)
+            return usage_error(cat("--signing-key: ", opt.signing_key, ": ", pinned.error().message));
+    }
     auto identity = (*link_cache)->identity().load();
     if (!identity.registered() && opt.token.empty())
         return usage_error("--token is required until the agent has registered with the hub");
@@ -147,6 +161,7 @@ int main(int argc, char** argv) {
     session_config.labels = opt.labels;
     session_config.facts = session::collect_facts();
     session_config.hub_url = opt.hub.to_string();
+    session_config.pinned_signing_key_pem = signing_key;
     auto loop = session::LinkLoop::create({.tls = opt.hub.tls, .ca_file = opt.ca, .max_links = 1});
     if (!loop) return failure(loop.error().message);
     session::LinkOptions link_options;

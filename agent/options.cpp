@@ -30,6 +30,7 @@ constexpr FlagSpec kFlags[] = {
     {"backoff-base", true, true},  {"backoff-cap", true, true}, {"heartbeat", true, true},
     {"idle-timeout", true, true},
     {"kubeconfig", true, true},    {"readiness-interval", true, true},
+    {"signing-key", true, true},
 };
 
 const FlagSpec* find_flag(std::string_view name) {
@@ -118,6 +119,7 @@ Result<AgentOptions> build_options(const Settings& settings, std::vector<std::st
     if (o.hub.tls && o.ca.empty()) return fail("--ca is required for a wss:// hub (the CA certificate to trust, PEM)");
 
     if (const Setting* s = get("token")) o.token = s->value;
+    if (const Setting* s = get("signing-key")) o.signing_key = s->value;
 
     auto data_dir = required("data-dir");
     if (!data_dir) return fail(data_dir.error().message);
@@ -263,7 +265,7 @@ the bundles meant for this device and reports their status.
 Usage:
   drover-agent --hub wss://HUB:8443 --ca CA.pem --token TOKEN --data-dir DIR
                --apply kube|k3s-manifests[:DIR]|dir:PATH [--kubeconfig FILE]
-               [--labels k=v,...] [--name NAME] [--drift-interval 30s]
+               [--signing-key FILE] [--labels k=v,...] [--name NAME] [--drift-interval 30s]
                [--readiness-interval 5s] [--log-level info] [--insecure]
                [--backoff-base 5s] [--backoff-cap 5m] [--heartbeat 60s]
                [--idle-timeout 150s]
@@ -277,6 +279,9 @@ Options:
                         the system trust store is not used
   --token TOKEN         registration token (droverctl token create); needed only
                         until the agent has registered, ignored afterwards
+  --signing-key FILE    the hub's spec-signing public key (PEM, from droverctl
+                        provision); a hub presenting another key is refused.
+                        Without it the key of the first contact is pinned
   --data-dir DIR        where the agent keeps its cache (identity, specs, status)
   --apply TARGET        where objects go:
                           kube: the Kubernetes API (server-side apply, prune,

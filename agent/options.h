@@ -25,6 +25,9 @@ struct AgentOptions {
     session::HubUrl hub;
     std::string ca;     // CA certificate (PEM) the hub's certificate must chain to
     std::string token;  // registration token; only needed until registered
+    // PEM public key specs must be signed with (--signing-key); empty: the
+    // key of the first Welcome is pinned.
+    std::string signing_key;
     std::string data_dir;
     Labels labels;
     ApplyTarget apply_target = ApplyTarget::dir;

@@ -299,6 +299,14 @@ int run_serve(const Args& args) {
     }
     (*store)->all_agents_offline(unix_now_ms());
     Fleet fleet(**store, key->public_pem(), unix_now_ms);
+    if (!args.insecure) {
+        auto ca_pem = read_file(dir.ca_cert(), 64 * 1024);
+        if (!ca_pem) {
+            log::error(ca_pem.error().message);
+            return 1;
+        }
+        fleet.set_ca_pem(std::move(*ca_pem));
+    }
     auto deployed = (*store)->setting("deployed_commit");
     fleet.set_deployment_pending(deployed.has_value());
     // Every agent holds a socket; lws sizes its tables from this limit.

@@ -14,6 +14,15 @@
 
 namespace drover::session {
 
+Result<void> pin_signing_key(cache::Cache& cache, const std::string& pem) {
+    if (auto key = VerifyKey::from_pem(pem); !key) return fail(cat("not a usable public key: ", key.error().message));
+    auto identity = cache.identity().load();
+    if (identity.signing_key_pem == pem) return {};
+    identity.signing_key_pem = pem;
+    cache.identity().save(identity);
+    return {};
+}
+
 Session::Session(cache::Cache& cache, const SessionConfig& config, Send send, std::function<void()> cache_changed)
     : cache_(cache),
       config_(config),
@@ -88,9 +97,17 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     }
 
     std::string pem = welcome.signing_key();
+    const std::string& pinned = config_.pinned_signing_key_pem;
+    if (!pinned.empty() && trim(pinned) != trim(pem))
+        return fail("hub presented a spec-signing key different from the one given by --signing-key; refusing it");
     auto key = VerifyKey::from_pem(pem);
     if (!key) return fail(cat("hub's spec-signing key is unusable: ", key.error().message));
-    if (identity.signing_key_pem.empty()) {
+    if (!pinned.empty()) {
+        if (identity.signing_key_pem != pinned) {
+            identity.signing_key_pem = pinned;
+            cache_.identity().save(identity);
+        }
+    } else if (identity.signing_key_pem.empty()) {
         identity.signing_key_pem = pem;
         cache_.identity().save(identity);
         log::info("pinned the hub's spec-signing key");

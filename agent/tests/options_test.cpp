@@ -188,3 +188,23 @@ TEST_CASE("config file errors name the file and line") {
     CHECK(error_of({"--config", conf}).find(conf + ":5: ") == 0);
     CHECK(error_of({"--config", dir / "missing.conf"}).find("--config: cannot open") == 0);
 }
+
+TEST_CASE("the hub's signing key is pinned by --signing-key or signing-key in the config; unset by default") {
+    auto plain = parse(kMinimal);
+    REQUIRE(plain);
+    CHECK(plain->options.signing_key.empty());
+
+    auto flag = parse(minimal_plus({"--signing-key", "/etc/drover/signing.pub.pem"}));
+    REQUIRE(flag);
+    CHECK(flag->options.signing_key == "/etc/drover/signing.pub.pem");
+
+    TempDir dir;
+    std::string conf = dir / "agent.conf";
+    REQUIRE(write_file_atomic(conf, "hub = wss://hub.example:8443\nca = /etc/drover/ca.pem\n"
+                                    "signing-key = /etc/drover/signing.pub.pem\n"
+                                    "data-dir = /var/lib/drover\napply = dir:/srv/out\n"));
+    auto file = parse({"--config", conf});
+    REQUIRE(file);
+    CHECK(file->options.signing_key == "/etc/drover/signing.pub.pem");
+    CHECK(error_of(minimal_plus({"--signing-key"})) == "--signing-key needs a value");
+}

@@ -30,6 +30,10 @@ public:
 
     Store& store() { return store_; }
     const std::string& signing_key_pem() const { return signing_key_pem_; }
+    // The CA certificate (PEM) agents pin, served by GET /api/v1/trust for
+    // provisioning; empty when the hub runs without TLS.
+    const std::string& ca_pem() const { return ca_pem_; }
+    void set_ca_pem(std::string pem) { ca_pem_ = std::move(pem); }
     int64_t now_ms() const { return clock_(); }
     // The hub's one metrics registry; its fleet gauges are computed at scrape time.
     HubMetrics& metrics() { return metrics_; }
@@ -99,6 +103,7 @@ public:
 private:
     Store& store_;
     std::string signing_key_pem_;
+    std::string ca_pem_;
     Clock clock_;
     HubMetrics metrics_;
     std::shared_ptr<const Deployment> deployment_;

@@ -187,6 +187,12 @@ HttpResponse list_tokens(Fleet& fleet) {
     return reply(200, out);
 }
 
+// What a device image needs to trust this hub: its CA certificate and its
+// spec-signing public key (both public). "ca" is "" on a hub without TLS.
+HttpResponse trust(Fleet& fleet) {
+    return reply(200, json{{"ca", fleet.ca_pem()}, {"signing_key", fleet.signing_key_pem()}});
+}
+
 HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
     std::string_view rest = std::string_view(req.path).substr(std::string_view("/api/v1/").size());
     const std::string& m = req.method;
@@ -198,6 +204,7 @@ HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
     if (rest == "agents") return m == "GET" ? list_agents(fleet, req) : wrong_method("GET");
     if (rest == "bundles") return m == "GET" ? list_bundles(fleet) : wrong_method("GET");
     if (rest == "events") return m == "GET" ? list_events(fleet, req) : wrong_method("GET");
+    if (rest == "trust") return m == "GET" ? trust(fleet) : wrong_method("GET");
     if (rest == "tokens") {
         if (m == "GET") return list_tokens(fleet);
         if (m == "POST") return create_token(fleet, body);

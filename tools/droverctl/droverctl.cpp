@@ -14,6 +14,7 @@
 #include "tools/droverctl/events_command.h"
 #include "tools/droverctl/label_command.h"
 #include "tools/droverctl/lint_command.h"
+#include "tools/droverctl/provision_command.h"
 #include "tools/droverctl/revoke_command.h"
 #include "tools/droverctl/status_command.h"
 #include "tools/droverctl/token_command.h"
@@ -46,6 +47,9 @@ const char* const kMainHelp =
     "  lint PATH                     check a fleet repository checkout (no hub needed)\n"
     "  render PATH [--labels k=v,..] [--name AGENT]\n"
     "                                the specs an agent would get (no hub needed)\n"
+    "  provision --out FILE [--labels k=v,..] [--apply TARGET] [--format tar|k8s]\n"
+    "                                a device image overlay (agent, config, token, CA,\n"
+    "                                signing key, systemd unit), or YAML for K3s\n"
     "\n"
     "Global options:\n"
     "  --hub URL          the hub, e.g. https://hub.example:8443   (env DROVER_HUB)\n"
@@ -85,6 +89,7 @@ const Command kCommands[] = {
     {"revoke", kRevokeHelp, run_revoke, true},
     {"lint", kLintHelp, run_lint, false},
     {"render", kRenderHelp, run_render, false},
+    {"provision", kProvisionHelp, run_provision, true},
 };
 
 const std::atomic<bool> kNeverInterrupted{false};

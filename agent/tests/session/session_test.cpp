@@ -422,3 +422,54 @@ TEST_CASE("a download that leaves the desired set is abandoned and the tail of i
     for (auto& c : ScriptedHub::chunks(small, 0)) REQUIRE(s->on_frame(c));
     CHECK(h.cache->content().has(small.digest));
 }
+
+TEST_CASE("with --signing-key, a Welcome presenting another key is refused and nothing but the credential is kept") {
+    Harness h;
+    std::string operator_pem = generate_p256_key_pem();
+    std::string operator_public = SigningKey::from_pem(operator_pem)->public_pem();
+    h.config.pinned_signing_key_pem = operator_public;
+    auto s = h.connect();
+    auto r = s->on_frame(h.hub.welcome("agt_1", "cred_1"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message ==
+          "hub presented a spec-signing key different from the one given by --signing-key; refusing it");
+    CHECK_FALSE(s->welcomed());
+    auto id = h.cache->identity().load();
+    CHECK(id.credential == "cred_1");  // the hub used up the token for it
+    CHECK(id.signing_key_pem.empty());
+
+    // The same hub holding the pinned key is welcomed.
+    h.hub.key = *SigningKey::from_pem(operator_pem);
+    s = h.connect();
+    REQUIRE(s->on_frame(h.hub.welcome("agt_1", "")));
+    CHECK(s->welcomed());
+    CHECK(h.cache->identity().load().signing_key_pem == operator_public);
+}
+
+TEST_CASE("with --signing-key, the pinned key replaces one trusted on first contact and verifies specs") {
+    Harness h;
+    h.welcomed();  // trusts the hub's first key
+    h.hub.key = *SigningKey::from_pem(generate_p256_key_pem());
+    std::string new_public = h.hub.key.public_pem();
+    h.config.pinned_signing_key_pem = new_public;
+    REQUIRE(session::pin_signing_key(*h.cache, new_public));
+    CHECK(h.cache->identity().load().signing_key_pem == new_public);
+
+    auto s = h.welcomed();
+    REQUIRE(s->welcomed());
+    REQUIRE(s->on_frame(ScriptedHub::desired({h.hub.publish("web", "r1", "{}")})));
+
+    // A spec signed by any other key is refused.
+    ScriptedHub forger;
+    auto r = s->on_frame(ScriptedHub::desired({forger.publish("web", "r2", "{}")}));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("does not verify against the pinned hub key") != std::string::npos);
+}
+
+TEST_CASE("pin_signing_key refuses a file that holds no usable public key") {
+    Harness h;
+    auto r = session::pin_signing_key(*h.cache, "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.rfind("not a usable public key: ", 0) == 0);
+    CHECK(h.cache->identity().load().signing_key_pem.empty());
+}

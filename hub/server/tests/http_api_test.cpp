@@ -593,3 +593,17 @@ TEST_CASE("the fleet view updated agent by agent matches one computed from scrat
     CHECK(incremental_counts[0]["offline"] == 1);
     CHECK(incremental_counts[0]["targeted"] == 2);
 }
+
+TEST_CASE("the trust endpoint hands out the CA and the spec-signing public key, to the admin and viewers only") {
+    Api api;
+    api.hub.fleet->set_ca_pem("-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n");
+    auto trust = api.ok_get("/api/v1/trust");
+    CHECK(trust["ca"] == "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n");
+    CHECK(trust["signing_key"] == api.hub.fleet->signing_key_pem());
+    CHECK(trust["signing_key"].get<std::string>().find("PUBLIC KEY") != std::string::npos);
+
+    auto viewer = api.ok("POST", "/api/v1/tokens", R"({"kind":"viewer"})");
+    CHECK(api.get("/api/v1/trust", "", viewer["token"].get<std::string>()).status == 200);
+    CHECK(api.get("/api/v1/trust", "", "wrong").status == 401);
+    CHECK(api.call("POST", "/api/v1/trust", "{}").status == 405);
+}

@@ -1,0 +1,97 @@
+// The overlay's tar and gzip, read back by GNU tar: what an image build
+// script will unpack.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "common/fs.h"
+#include "common/testing/temp_dir.h"
+#include "tools/droverctl/provision_tar.h"
+
+using namespace drover;
+using namespace drover::ctl;
+using drover::testing::TempDir;
+
+namespace {
+
+// stdout of a shell command; the test fails when it exits non-zero.
+std::string shell(const std::string& command) {
+    std::string out;
+    FILE* p = ::popen(command.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int rc = ::pclose(p);
+    INFO(command);
+    REQUIRE(rc == 0);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("tar lists directories, files and a symlink with root owners, modes and the stamped time") {
+    TempDir dir;
+    TarArchive tar(1700000000);  // 2023-11-14T22:13:20Z: in the past, so tar -x does not warn
+    REQUIRE(tar.add_directory("etc", 0755));
+    REQUIRE(tar.add_directory("etc/drover", 0755));
+    REQUIRE(tar.add_file("etc/drover/agent.conf", "token = secret\n", 0600));
+    REQUIRE(tar.add_file("etc/drover/empty", "", 0644));
+    REQUIRE(tar.add_file("etc/drover/big", std::string(1500, 'x'), 0755));
+    REQUIRE(tar.add_symlink("etc/drover/link", "agent.conf"));
+    auto gz = gzip_bytes(tar.finish());
+    REQUIRE(gz);
+    REQUIRE(write_file_atomic(dir / "o.tar.gz", *gz));
+
+    // Columns one space apart: GNU tar pads them by width.
+    std::string listing = shell("TZ=UTC LC_ALL=C tar --numeric-owner --full-time -tzvf " + dir / "o.tar.gz" +
+                                " | tr -s ' '");
+    CHECK(listing ==
+          "drwxr-xr-x 0/0 0 2023-11-14 22:13:20 etc/\n"
+          "drwxr-xr-x 0/0 0 2023-11-14 22:13:20 etc/drover/\n"
+          "-rw------- 0/0 15 2023-11-14 22:13:20 etc/drover/agent.conf\n"
+          "-rw-r--r-- 0/0 0 2023-11-14 22:13:20 etc/drover/empty\n"
+          "-rwxr-xr-x 0/0 1500 2023-11-14 22:13:20 etc/drover/big\n"
+          "lrwxrwxrwx 0/0 0 2023-11-14 22:13:20 etc/drover/link -> agent.conf\n");
+    CHECK(shell("tar -tzvf " + dir / "o.tar.gz" + " | awk '{print $2}' | sort -u") == "root/root\n");
+
+    shell("tar -xzf " + dir / "o.tar.gz" + " -C " + dir.path());
+    CHECK(*read_file(dir / "etc/drover/agent.conf") == "token = secret\n");
+    CHECK(*read_file(dir / "etc/drover/big") == std::string(1500, 'x'));
+    CHECK(*read_file(dir / "etc/drover/link") == "token = secret\n");
+}
+
+TEST_CASE("tar stores names longer than 100 bytes in the ustar prefix and refuses what it cannot store") {
+    TempDir dir;
+    TarArchive tar(0);
+    std::string deep = std::string(90, 'd') + "/" + std::string(60, 'f');
+    REQUIRE(tar.add_file(deep, "deep", 0644));
+    REQUIRE(write_file_atomic(dir / "o.tar", tar.finish()));
+    CHECK(shell("tar -tf " + dir / "o.tar") == deep + "\n");
+
+    CHECK(tar.add_file(std::string(101, 'n'), "", 0644).error().message.find("too long for ustar") !=
+          std::string::npos);
+    CHECK(tar.add_file("/etc/passwd", "", 0644).error().message ==
+          "tar entry \"/etc/passwd\": absolute paths are not allowed");
+    CHECK_FALSE(tar.add_file("etc/../passwd", "", 0644));
+    CHECK_FALSE(tar.add_file("etc//passwd", "", 0644));
+    CHECK_FALSE(tar.add_directory("", 0755));
+    CHECK_FALSE(tar.add_symlink("a", std::string(101, 't')));
+    CHECK_FALSE(tar.add_file("a", "", 010000));
+}
+
+TEST_CASE("gzip output is what gunzip reads back") {
+    TempDir dir;
+    std::string data;
+    for (int i = 0; i < 10000; ++i) data += "line " + std::to_string(i) + "\n";
+    auto gz = gzip_bytes(data);
+    REQUIRE(gz);
+    CHECK(gz->size() < data.size() / 2);
+    REQUIRE(write_file_atomic(dir / "d.gz", *gz));
+    CHECK(shell("gunzip -c " + dir / "d.gz") == data);
+    auto empty = gzip_bytes("");
+    REQUIRE(empty);
+    REQUIRE(write_file_atomic(dir / "e.gz", *empty));
+    CHECK(shell("gunzip -c " + dir / "e.gz").empty());
+}
