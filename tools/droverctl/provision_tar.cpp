@@ -99,7 +99,7 @@ Result<void> TarArchive::add_entry(std::string_view path, char type, unsigned mo
     if (auto ok = put_name(h, name); !ok) return ok;
     if (link_target.size() > sizeof h.link_name)
         return fail(cat("tar symlink ", quoted(path), ": the target is longer than 100 bytes"));
-    std::memcpy(h.link_name, link_target.data(), link_target.size());
+    link_target.copy(h.link_name, link_target.size());  // memcpy from an empty view's null pointer is UB
     put_octal(h.mode, sizeof h.mode, mode);
     put_octal(h.uid, sizeof h.uid, 0);
     put_octal(h.gid, sizeof h.gid, 0);
