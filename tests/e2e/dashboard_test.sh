@@ -74,10 +74,17 @@ push_broken() {
 
 # serve_actions: run the browser test's requests until node exits.
 serve_actions() {
-    local line cmd a b out
+    local line part="" cmd a b out
     exec {ASK}<> "$T/ask" {ANSWER}<> "$T/answer"
     while kill -0 "$NODE_PID" 2>/dev/null; do
-        read -r -t 1 -u "$ASK" line || continue
+        # bash reads a FIFO byte by byte: a timeout can fall inside a line,
+        # and then read keeps what it had in the variable. Keep it too.
+        if ! read -r -t 1 -u "$ASK" line; then
+            part+=$line
+            continue
+        fi
+        line=$part$line
+        part=""
         read -r cmd a b <<< "$line"
         echo "action: $line"
         case "$cmd" in
