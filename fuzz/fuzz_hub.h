@@ -24,6 +24,7 @@
 #include "hub/server/agent_session.h"
 #include "hub/server/deployment.h"
 #include "hub/server/fleet.h"
+#include "hub/server/tests/memory_transport.h"
 #include "hub/store/sqlite_store.h"
 #include "proto/frame.h"
 #include "proto/spec_signature.h"
@@ -75,20 +76,7 @@ inline const FuzzSigning& fuzz_signing() {
     return signing;
 }
 
-class MemoryTransport final : public hub::Transport {
-public:
-    std::vector<std::string> frames;  // everything sent, in order
-    size_t undrained = 0;
-    std::optional<std::string> closed;
-
-    void send(std::string frame) override {
-        if (closed) return;
-        frames.push_back(std::move(frame));
-        ++undrained;
-    }
-    size_t queued() const override { return undrained; }
-    void close(const std::string& reason) override { closed = reason; }
-};
+using MemoryTransport = hub::testing::MemoryTransport;
 
 // The store every hub starts from: migrated, with the tokens and the admin
 // token set. Creating the schema costs milliseconds; copying the file of a

@@ -43,18 +43,9 @@ Result<Access> access_of(Fleet& fleet, const HttpRequest& req) {
     return fail(kHow);
 }
 
-const char* kind_name(TokenKind kind) {
-    switch (kind) {
-        case TokenKind::push: return "push";
-        case TokenKind::viewer: return "viewer";
-        case TokenKind::registration: break;
-    }
-    return "registration";
-}
-
 json token_json(const TokenRecord& t) {
     json out = {{"id", t.id},
-                {"kind", kind_name(t.kind)},
+                {"kind", token_kind_name(t.kind)},
                 {"created_at", rfc3339(t.created_ms)},
                 {"expires_at", t.expires_ms ? json(rfc3339(*t.expires_ms)) : json(nullptr)},
                 {"revoked", t.revoked}};
@@ -89,14 +80,13 @@ Result<Labels> labels_from(const json& j, const char* field) {
 HttpResponse create_token(Fleet& fleet, const json& body) {
     TokenRecord t;
     if (body.contains("kind")) {
-        auto& k = body["kind"];
-        if (k == "push") t.kind = TokenKind::push;
-        else if (k == "viewer") t.kind = TokenKind::viewer;
-        else if (k != "registration") return error(400, "kind must be \"registration\", \"push\" or \"viewer\"");
+        auto kind = body["kind"].is_string() ? token_kind_from(body["kind"].get<std::string>()) : std::nullopt;
+        if (!kind) return error(400, "kind must be \"registration\", \"push\" or \"viewer\"");
+        t.kind = *kind;
     }
     bool registration = t.kind == TokenKind::registration;
     if (!registration && (body.contains("labels") || body.contains("uses")))
-        return error(400, cat("labels and uses belong to registration tokens, not ", kind_name(t.kind), " tokens"));
+        return error(400, cat("labels and uses belong to registration tokens, not ", token_kind_name(t.kind), " tokens"));
     auto labels = labels_from(body, "labels");
     if (!labels) return error(400, labels.error().message);
     t.labels = *labels;
@@ -113,7 +103,7 @@ HttpResponse create_token(Fleet& fleet, const json& body) {
         t.expires_ms = t.created_ms + *ms;
     }
     t.id = random_token("tok_", 6);
-    const char* kind = kind_name(t.kind);
+    const char* kind = token_kind_name(t.kind);
     std::string secret = random_token(cat("drv_", t.kind == TokenKind::registration ? "reg" : kind, "_"), 24);
     fleet.store().add_token(t, sha256_hex(secret));
     fleet.store().add_event("token", cat(kind, " token ", t.id, " created"), t.created_ms);

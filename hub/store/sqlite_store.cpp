@@ -43,20 +43,6 @@ const std::vector<std::string_view> kMigrations = {
     R"(ALTER TABLE agents ADD COLUMN revoked_ms INTEGER;)",
 };
 
-const char* kind_name(TokenKind kind) {
-    switch (kind) {
-        case TokenKind::push: return "push";
-        case TokenKind::viewer: return "viewer";
-        case TokenKind::registration: break;
-    }
-    return "registration";
-}
-
-TokenKind kind_from(std::string_view name) {
-    if (name == "push") return TokenKind::push;
-    if (name == "viewer") return TokenKind::viewer;
-    return TokenKind::registration;
-}
 
 std::string labels_json(const Labels& labels) { return json(labels).dump(); }
 
@@ -134,7 +120,7 @@ void SqliteStore::add_token(const TokenRecord& t, const std::string& secret_hash
     else s.bind_null(4);
     if (t.expires_ms) s.bind(5, *t.expires_ms);
     else s.bind_null(5);
-    s.bind(6, t.created_ms).bind(7, int64_t{t.revoked}).bind(8, std::string(kind_name(t.kind)));
+    s.bind(6, t.created_ms).bind(7, int64_t{t.revoked}).bind(8, std::string(token_kind_name(t.kind)));
     s.run();
 }
 
@@ -168,7 +154,7 @@ Result<TokenRecord> SqliteStore::viewer_token(const std::string& secret_hash, in
 
 Result<TokenRecord> SqliteStore::usable_token(const std::string& secret_hash, TokenKind kind, int64_t now_ms) {
     std::lock_guard lock(mutex_);
-    const char* name = kind_name(kind);
+    const char* name = token_kind_name(kind);
     auto s = db_.prepare("SELECT id, expires_ms, created_ms, revoked FROM tokens WHERE secret_hash = ? AND kind = ?");
     s.bind(1, secret_hash).bind(2, std::string(name));
     if (!s.step()) return fail(cat(name, " token is not known to this hub"));
@@ -196,7 +182,7 @@ std::vector<TokenRecord> SqliteStore::tokens() {
         if (!s.is_null(3)) t.expires_ms = s.int64(3);
         t.created_ms = s.int64(4);
         t.revoked = s.int64(5) != 0;
-        t.kind = kind_from(s.text(6));
+        t.kind = token_kind_from(s.text(6)).value_or(TokenKind::registration);
         out.push_back(std::move(t));
     }
     return out;

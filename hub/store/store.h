@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -23,6 +24,21 @@ namespace drover::hub {
 // let operators and CI `git push` to (and clone from) the hub's repository.
 // Viewer tokens read the REST API and nothing else.
 enum class TokenKind { registration, push, viewer };
+
+// "registration", "push", "viewer": as stored and as the API shows them.
+inline const char* token_kind_name(TokenKind kind) {
+    switch (kind) {
+        case TokenKind::push: return "push";
+        case TokenKind::viewer: return "viewer";
+        case TokenKind::registration: break;
+    }
+    return "registration";
+}
+inline std::optional<TokenKind> token_kind_from(std::string_view name) {
+    for (auto kind : {TokenKind::registration, TokenKind::push, TokenKind::viewer})
+        if (name == token_kind_name(kind)) return kind;
+    return std::nullopt;
+}
 
 struct TokenRecord {
     std::string id;                     // "tok_..." public id, safe to show

@@ -421,70 +421,20 @@ TEST_CASE("a viewer token reads but may not change anything, and stops working w
     CHECK(api.get("/api/v1/agents", "", second["token"].get<std::string>()).status == 401);
 }
 
-// The big-fleet test's store lives in /dev/shm when there is one: 10,000
-// registrations are 10,000 transactions, and each fsync on a disk costs
-// milliseconds that say nothing about the API.
-struct BigHub {
-    std::string path;
-    std::unique_ptr<SqliteStore> store;
-    SigningKey key = *SigningKey::from_pem(generate_p256_key_pem());
-    std::unique_ptr<Fleet> fleet;
-    std::string admin = "drv_admin_big";
-
-    BigHub() {
-        char name[] = "/dev/shm/drover-api-test-XXXXXX";
-        char fallback[] = "/tmp/drover-api-test-XXXXXX";
-        int fd = mkstemp(name);
-        char* chosen = name;
-        if (fd < 0) {
-            fd = mkstemp(fallback);
-            chosen = fallback;
-        }
-        REQUIRE(fd >= 0);
-        close(fd);
-        unlink(chosen);
-        path = chosen;
-        store = std::move(*SqliteStore::open(path));
-        store->set_setting("admin_token_sha256", sha256_hex(admin));
-        fleet = std::make_unique<Fleet>(*store, key.public_pem(), [] { return int64_t{1'000'000}; });
-        auto d = build_deployment("1111111111111111111111111111111111111111", kFleetFiles, key);
-        REQUIRE(d);
-        fleet->deploy(*d);
-    }
-    ~BigHub() {
-        fleet.reset();
-        store.reset();
-        for (auto suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
-    }
-    json get(const std::string& path, const std::string& query) {
-        auto r = handle_http(*fleet, {.method = "GET", .path = path, .query = query, .authorization = "Bearer " + admin});
-        INFO(r.body);
-        CHECK(r.status == 200);
-        return json::parse(r.body);
-    }
-};
-
 TEST_CASE("a 10,000-agent fleet answers a filtered page from the right place") {
-    BigHub hub;
+    Api api;
     std::vector<AgentRecord> agents;
     for (int i = 0; i < 10'000; ++i) {
         std::string name = cat("edge-", std::string(5 - std::to_string(i).size(), '0'), i);
         Labels labels = {{"role", i % 2 ? "gw" : "db"}, {"region", i % 3 ? "us" : "eu"}};
-        agents.push_back(hub.store->register_agent(name, "cred", labels, 1));
+        agents.push_back(api.hub.store->register_agent(name, "cred", labels, 1));
     }
     // Every gateway (odd i) reports: multiples of 7 Failed, the rest Ready.
     std::vector<StatusBatch> batches;
-    for (int i = 1; i < 10'000; i += 2) {
-        auto& a = agents[static_cast<size_t>(i)];
-        StatusRecord st;
-        st.bundle = "web";
-        st.seq = 1;
-        st.state = i % 7 ? "Ready" : "Failed";
-        st.digest = hex_encode(hub.fleet->deployment()->desired_digest("web", a.effective_labels(), a.name));
-        batches.push_back({a.id, {st}, 1});
-    }
-    hub.store->record_statuses(batches);
-    hub.fleet->store_changed();
+    for (int i = 1; i < 10'000; i += 2)
+        batches.push_back(api.hub.web_status(agents[static_cast<size_t>(i)], i % 7 ? "Ready" : "Failed"));
+    api.hub.store->record_statuses(batches);
+    api.hub.fleet->store_changed();
 
     // Failed gateways outside eu: odd multiples of 7 that are not multiples of 3.
     std::vector<std::string> expected;
@@ -493,13 +443,13 @@ TEST_CASE("a 10,000-agent fleet answers a filtered page from the right place") {
     REQUIRE(expected.size() > 300);
 
     std::string cursor = encode_cursor(expected[199]);
-    auto j = hub.get("/api/v1/agents", "selector=role%3Dgw,region!%3Deu&state=Failed&limit=50&continue=" + cursor);
+    auto j = api.ok_get("/api/v1/agents", "selector=role%3Dgw,region!%3Deu&state=Failed&limit=50&continue=" + cursor);
     CHECK(j["total"] == expected.size());
     CHECK(names_of(j["items"]) == std::vector<std::string>(expected.begin() + 200, expected.begin() + 250));
     CHECK(j["continue"] == encode_cursor(expected[249]));
     CHECK(j["items"][0]["bundles"][0]["state"] == "Failed");
 
-    auto web = hub.get("/api/v1/bundles/web", "");
+    auto web = api.ok_get("/api/v1/bundles/web");
     CHECK(web["targeted"] == 5'000);
     CHECK(web["failed"] == 714);  // odd multiples of 7 below 10,000
     CHECK(web["ready"] == 5'000 - 714);

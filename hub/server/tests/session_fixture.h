@@ -1,40 +1,22 @@
 #pragma once
 // An in-memory hub for session and API tests: a temporary SQLite store, a
 // signing key, a Fleet on a fake clock and a Deployment rendered from files.
+// The store lives in /dev/shm when there is one: tests that register
+// thousands of agents commit thousands of transactions, and an fsync on a
+// disk costs milliseconds that say nothing about the hub.
 #include <unistd.h>
 
 #include <doctest/doctest.h>
 
 #include "common/crypto.h"
+#include "common/text.h"
 #include "hub/server/agent_session.h"
 #include "hub/server/deployment.h"
+#include "hub/server/tests/memory_transport.h"
 #include "hub/store/sqlite_store.h"
 #include "proto/frame.h"
 
 namespace drover::hub::testing {
-
-class MemoryTransport final : public Transport {
-public:
-    std::vector<std::string> frames;  // everything sent, in order
-    size_t undrained = 0;             // what queued() reports
-    std::optional<std::string> closed;
-
-    void send(std::string frame) override {
-        if (closed) return;
-        frames.push_back(std::move(frame));
-        ++undrained;
-    }
-    size_t queued() const override { return undrained; }
-    void close(const std::string& reason) override { closed = reason; }
-
-    std::vector<v1::Envelope> take() {
-        std::vector<v1::Envelope> out;
-        for (auto& f : frames) out.push_back(*wire::decode(f));
-        frames.clear();
-        undrained = 0;
-        return out;
-    }
-};
 
 inline const render::FileMap kFleetFiles = {
     {"web/bundle.yaml", "namespace: web\ntargets: [{selector: {matchLabels: {role: gw}}}]\n"},
@@ -49,10 +31,15 @@ struct Hub {
     std::unique_ptr<Fleet> fleet;
 
     Hub() {
-        char name[] = "/tmp/drover-hub-test-XXXXXX";
-        close(mkstemp(name));
-        unlink(name);
-        path = name;
+        char name[] = "/dev/shm/drover-hub-test-XXXXXX";
+        char fallback[] = "/tmp/drover-hub-test-XXXXXX";
+        char* chosen = name;
+        int fd = mkstemp(name);
+        if (fd < 0) fd = mkstemp(chosen = fallback);
+        REQUIRE(fd >= 0);
+        close(fd);
+        unlink(chosen);
+        path = chosen;
         store = std::move(*SqliteStore::open(path));
         fleet = std::make_unique<Fleet>(*store, key.public_pem(), [this] { return now; });
         deploy(kFleetFiles, "1111111111111111111111111111111111111111");
@@ -66,6 +53,16 @@ struct Hub {
         auto d = build_deployment(commit, files, key);
         REQUIRE(d);
         fleet->deploy(*d);
+    }
+    // A status for "web" in the given state, in sync with the deployment.
+    StatusBatch web_status(const AgentRecord& agent, const std::string& state) const {
+        StatusRecord st;
+        st.bundle = "web";
+        st.seq = 1;
+        st.state = state;
+        st.revision = fleet->deployment()->commit;
+        st.digest = hex_encode(fleet->deployment()->desired_digest("web", agent.effective_labels(), agent.name));
+        return {agent.id, {st}, 1};
     }
     std::string token(std::optional<int64_t> uses = std::nullopt) {
         std::string secret = random_token("drv_reg_");
