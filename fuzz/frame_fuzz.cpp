@@ -107,8 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (!identity.agent_id.empty()) {
                 std::optional<std::string> role;
                 if (!bytes.empty()) role = bytes[0] % 2 ? "gw" : "sensor";
-                hub.store->set_operator_labels(identity.agent_id, {{"role", role}});
-                hub.fleet->refresh(identity.agent_id);
+                hub.fleet->relabel(identity.agent_id, {{"role", role}});
             }
             break;
         case 4:

@@ -69,8 +69,7 @@ HttpResponse list_agents(Fleet& fleet, const HttpRequest& req) {
         after = *c;
     }
 
-    auto view = fleet_view(fleet);
-    const FleetState& fleet_now = *view;
+    const FleetState& fleet_now = fleet_view(fleet);
     json items = json::array();
     size_t total = 0;
     std::string last;
@@ -92,8 +91,7 @@ HttpResponse list_agents(Fleet& fleet, const HttpRequest& req) {
 }
 
 HttpResponse get_agent(Fleet& fleet, const std::string& name) {
-    auto view = fleet_view(fleet);
-    const FleetState& fleet_now = *view;
+    const FleetState& fleet_now = fleet_view(fleet);
     auto it = std::lower_bound(fleet_now.agents.begin(), fleet_now.agents.end(), name,
                                [](const AgentState& a, const std::string& n) { return a.agent.name < n; });
     if (it == fleet_now.agents.end() || it->agent.name != name)

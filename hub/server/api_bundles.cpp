@@ -35,16 +35,14 @@ json bundle_json(Fleet& fleet, const FleetState& state, const BundleState& b) {
 }  // namespace
 
 HttpResponse list_bundles(Fleet& fleet) {
-    auto view = fleet_view(fleet);
-    const FleetState& state = *view;
+    const FleetState& state = fleet_view(fleet);
     json out = json::array();
     for (auto& [name, b] : state.bundles) out.push_back(bundle_json(fleet, state, b));
     return json_reply(200, out);
 }
 
 HttpResponse get_bundle(Fleet& fleet, const std::string& name) {
-    auto view = fleet_view(fleet);
-    const FleetState& state = *view;
+    const FleetState& state = fleet_view(fleet);
     auto it = state.bundles.find(name);
     if (it == state.bundles.end()) return json_error(404, cat("no deployed bundle named ", drover::quoted(utf8_prefix(name, 200))));
     json out = bundle_json(fleet, state, it->second);
@@ -55,6 +53,11 @@ HttpResponse get_bundle(Fleet& fleet, const std::string& name) {
         agents[shown] = names;
     }
     out["agents"] = agents;
+    json offline = json::array();
+    for (auto& [shown, indexes] : it->second.agents)
+        for (size_t i : indexes)
+            if (!state.agents[i].online) offline.push_back(state.agents[i].agent.name);
+    out["offline_agents"] = offline;
     return json_reply(200, out);
 }
 

@@ -110,19 +110,14 @@ void update(Fleet& fleet, FleetState& view, const std::set<std::string>& agent_i
 
 }  // namespace
 
-std::shared_ptr<const FleetState> fleet_view(Fleet& fleet) {
+const FleetState& fleet_view(Fleet& fleet) {
     auto& cache = fleet.view_cache();
     auto changes = fleet.take_view_changes();
     // Past a tenth of the fleet, one pass over the store beats a read per agent.
     bool whole = changes.all || !cache.view || changes.agent_ids.size() > cache.view->agents.size() / 10 + 16;
-    if (whole) {
-        cache.view = std::make_shared<FleetState>(compute(fleet));
-    } else if (!changes.agent_ids.empty()) {
-        // Whoever still holds the current view keeps it as it was.
-        if (cache.view.use_count() > 1) cache.view = std::make_shared<FleetState>(*cache.view);
-        update(fleet, *cache.view, changes.agent_ids);
-    }
-    return cache.view;
+    if (whole) cache.view = std::make_unique<FleetState>(compute(fleet));
+    else if (!changes.agent_ids.empty()) update(fleet, *cache.view, changes.agent_ids);
+    return *cache.view;
 }
 
 }  // namespace drover::hub

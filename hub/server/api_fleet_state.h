@@ -53,9 +53,9 @@ struct FleetState {
 
 // The fleet as it is now. Computed whole on first use and after the
 // deployment changed; after that only the rows of agents the Fleet saw
-// change (Fleet::take_view_changes()) are read again, and the bundle counts
-// recounted from memory. Loop thread only; the view must not be kept past
-// the caller's turn of the loop.
-std::shared_ptr<const FleetState> fleet_view(Fleet& fleet);
+// change (Fleet::take_view_changes()) are read again, in place, and the
+// bundle counts recounted from memory. Loop thread only; valid until the
+// next call.
+const FleetState& fleet_view(Fleet& fleet);
 
 }  // namespace drover::hub

@@ -38,15 +38,21 @@ Result<void> EventFeed::subscribe(EventSink* sink, const StreamOptions& options)
         fleet_.take_changes();
     }
     std::string text = "retry: 2000\n\n";
-    if (options.since) {
-        for (auto& e : fleet_.store().events_after(*options.since, kMaxReplay)) {
-            if (e.id > *last_event_id_) break;  // the next tick sends these
-            if (options.kind.empty() || e.kind == options.kind)
-                text += sse_message("event", event_json(e).dump(), e.id);
+    if (options.since && *options.since < *last_event_id_) {
+        auto missed = fleet_.store().events_after(*options.since, kMaxReplay + 1, options.kind);
+        int64_t sent = *options.since;
+        // Events past last_event_id_ are the next tick's to send.
+        for (size_t i = 0; i < missed.size() && missed[i].id <= *last_event_id_; ++i) {
+            if (i == kMaxReplay) {  // more than a replay holds: say so rather than skip them
+                text += sse_message("gap", json{{"after", sent}, {"until", *last_event_id_}}.dump());
+                break;
+            }
+            text += sse_message("event", event_json(missed[i]).dump(), missed[i].id);
+            sent = missed[i].id;
         }
     }
     sink->write(std::move(text));
-    streams_[sink] = Stream{options.kind, fleet_.now_ms()};
+    streams_[sink] = Stream{options.kind, options.refused, fleet_.now_ms()};
     return {};
 }
 
@@ -67,10 +73,15 @@ void EventFeed::tick() {
     }
 
     int64_t now = fleet_.now_ms();
-    std::vector<EventSink*> too_slow;
+    std::vector<EventSink*> ended;
     for (auto& [sink, stream] : streams_) {
         if (sink->unsent_bytes() > kMaxUnsentBytes) {
-            too_slow.push_back(sink);
+            ended.push_back(sink);
+            continue;
+        }
+        if (auto why = stream.refused ? stream.refused() : std::nullopt) {
+            sink->write(sse_message("error", json{{"error", *why}}.dump()));
+            ended.push_back(sink);
             continue;
         }
         std::string text;
@@ -82,9 +93,10 @@ void EventFeed::tick() {
         stream.last_write_ms = now;
         sink->write(std::move(text));
     }
-    for (auto* sink : too_slow) {
+    for (auto* sink : ended) {
+        bool too_slow = sink->unsent_bytes() > kMaxUnsentBytes;
         streams_.erase(sink);
-        sink->close();
+        sink->close(!too_slow);  // a refused stream gets its error message first
     }
 }
 

@@ -13,10 +13,16 @@
 // or the deployed revision did: refetch everything.
 //
 // A stream may start with the stored events after an id (?since= or
-// Last-Event-ID), so a client that reconnects misses nothing. A client that
-// stops reading is cut off once kMaxUnsentBytes wait for it; the number of
-// streams is capped, so an open dashboard costs the hub a bounded amount.
+// Last-Event-ID), so a client that reconnects misses nothing: at most
+// kMaxReplay of them, and when more were missed the replay ends with
+//   event: gap / data: {"after":ID,"until":ID}
+// naming the ids not sent (read them with GET /api/v1/events). A stream
+// whose token is revoked or expires gets `event: error` with the reason and
+// is closed. A client that stops reading is cut off once kMaxUnsentBytes
+// wait for it; the number of streams is capped, so an open dashboard costs
+// the hub a bounded amount.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,12 +40,17 @@ public:
     virtual ~EventSink() = default;
     virtual void write(std::string text) = 0;
     virtual size_t unsent_bytes() const = 0;
-    virtual void close() = 0;  // the feed forgets the sink right after
+    // Ends the stream, after what is queued (send_queued) or at once. The
+    // feed forgets the sink right after.
+    virtual void close(bool send_queued) = 0;
 };
 
 struct StreamOptions {
     std::optional<int64_t> since;  // replay stored events with a higher id
     std::string kind;              // only events of this kind ("" all)
+    // Asked every tick: why the credential that opened the stream no longer
+    // may read (revoked, expired), ending it; nullopt while it may.
+    std::function<std::optional<std::string>()> refused;
 };
 
 class EventFeed {
@@ -64,6 +75,7 @@ public:
 private:
     struct Stream {
         std::string kind;
+        std::function<std::optional<std::string>()> refused;
         int64_t last_write_ms = 0;
     };
     int64_t newest_event_id();

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "hub/server/agent_session.h"
+#include "hub/server/api_fleet_state.h"
 #include "hub/server/fleet_metrics.h"
 
 namespace drover::hub {
@@ -12,6 +13,8 @@ Fleet::Fleet(Store& store, std::string signing_key_pem, Clock clock)
     : store_(store), signing_key_pem_(std::move(signing_key_pem)), clock_(std::move(clock)) {
     metrics_.registry.add_collector([this](Exposition& out) { collect_fleet_metrics(*this, out); });
 }
+
+Fleet::~Fleet() = default;
 
 std::pair<size_t, size_t> Fleet::queued_frames() const {
     size_t total = 0, longest = 0;
@@ -122,13 +125,17 @@ void Fleet::flush_queued() {
     }
 }
 
-void Fleet::revoke(const std::string& agent_id) {
+std::optional<int64_t> Fleet::revoke(const std::string& agent_id) {
+    auto revoked = store_.revoke_agent(agent_id, now_ms());
+    if (!revoked) return std::nullopt;
     changed(agent_id);
     auto it = sessions_.find(agent_id);
     if (it != sessions_.end()) it->second->end("this agent was revoked by the operator");
+    return revoked;
 }
 
-void Fleet::refresh(const std::string& agent_id) {
+void Fleet::relabel(const std::string& agent_id, const std::map<std::string, std::optional<std::string>>& overrides) {
+    store_.set_operator_labels(agent_id, overrides);
     changed(agent_id);
     auto it = sessions_.find(agent_id);
     if (it != sessions_.end()) it->second->labels_changed();

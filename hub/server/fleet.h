@@ -27,6 +27,7 @@ class Fleet {
 public:
     using Clock = std::function<int64_t()>;  // unix milliseconds
     Fleet(Store& store, std::string signing_key_pem, Clock clock);
+    ~Fleet();
 
     Store& store() { return store_; }
     const std::string& signing_key_pem() const { return signing_key_pem_; }
@@ -62,12 +63,14 @@ public:
     size_t online_count() const { return sessions_.size(); }
     // Frames queued on the sessions' links: the total and the longest queue.
     std::pair<size_t, size_t> queued_frames() const;
-    // The agent's labels changed: recompute and push its desired set.
-    void refresh(const std::string& agent_id);
+    // Stores the agent's operator labels, then recomputes and pushes its
+    // desired set. The Fleet makes every change to agents the store keeps,
+    // so it knows what its views must read again.
+    void relabel(const std::string& agent_id, const std::map<std::string, std::optional<std::string>>& overrides);
 
-    // The agent's credential was revoked (Store::revoke_agent): its session,
-    // if any, ends now.
-    void revoke(const std::string& agent_id);
+    // Revokes the agent's credential (Store::revoke_agent) and ends its
+    // session, if any, now. When it was revoked; nullopt for unknown agents.
+    std::optional<int64_t> revoke(const std::string& agent_id);
 
     // Statuses wait here until the event loop has served every socket that
     // was ready; flush_queued() then stores them all in one transaction
@@ -96,7 +99,7 @@ public:
     // For code that writes agents or statuses to the store itself (tests).
     void store_changed() { view_changes_.all = true; }
     struct ViewCache {
-        std::shared_ptr<FleetState> view;
+        std::unique_ptr<FleetState> view;
     };
     ViewCache& view_cache() { return view_cache_; }
 

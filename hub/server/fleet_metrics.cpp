@@ -24,8 +24,7 @@ void gauge(Exposition& out, const char* name, const char* help, double value) {
 }  // namespace
 
 void collect_fleet_metrics(Fleet& fleet, Exposition& out) {
-    auto view = fleet_view(fleet);
-    const FleetState& state = *view;
+    const FleetState& state = fleet_view(fleet);
     gauge(out, "drover_agents_registered", "Agents registered with the hub.", static_cast<double>(state.agents.size()));
     gauge(out, "drover_agents_connected", "Agents with a session now.", static_cast<double>(fleet.online_count()));
 

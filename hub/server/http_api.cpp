@@ -43,6 +43,21 @@ Result<Access> access_of(Fleet& fleet, const HttpRequest& req) {
     return fail(kHow);
 }
 
+// Why this request's credential may not do what it asks (401 or 403), or
+// nullopt: the one check every route, /metrics and the live stream share.
+struct Refusal {
+    int status;
+    std::string message;
+};
+std::optional<Refusal> refusal(Fleet& fleet, const HttpRequest& req) {
+    auto access = access_of(fleet, req);
+    if (!access) return Refusal{401, access.error().message};
+    if (*access == Access::none) return Refusal{403, "push tokens are for git; the API takes the admin or a viewer token"};
+    if (*access == Access::read && req.method != "GET")
+        return Refusal{403, cat("a viewer token may only read (GET), not ", utf8_prefix(req.method, 20))};
+    return std::nullopt;
+}
+
 json token_json(const TokenRecord& t) {
     json out = {{"id", t.id},
                 {"kind", token_kind_name(t.kind)},
@@ -134,22 +149,19 @@ HttpResponse patch_labels(Fleet& fleet, const std::string& name, const json& bod
         }
     }
     if (overrides.size() > 64) return error(400, "an agent may carry at most 64 operator labels");
-    fleet.store().set_operator_labels(agent->id, overrides);
+    fleet.relabel(agent->id, overrides);
     agent->operator_labels = overrides;
     fleet.store().add_event("labels", cat("labels of ", name, " set to ", format_labels(agent->effective_labels())),
                             fleet.now_ms());
-    fleet.refresh(agent->id);
     return reply(200, {{"name", agent->name}, {"labels", agent->effective_labels()}});
 }
 
 HttpResponse revoke_agent(Fleet& fleet, const std::string& name) {
     auto agent = fleet.store().agent_by_name(name);
-    if (!agent || !fleet.store().revoke_agent(agent->id, fleet.now_ms()))
-        return error(404, cat("no agent named ", quoted(utf8_prefix(name, 200))));
-    fleet.revoke(agent->id);
+    auto revoked = agent ? fleet.revoke(agent->id) : std::nullopt;
+    if (!revoked) return error(404, cat("no agent named ", quoted(utf8_prefix(name, 200))));
     log::info("agent ", name, " revoked");
-    auto revoked = fleet.store().agent(agent->id);
-    return reply(200, {{"name", name}, {"revoked", true}, {"revoked_at", rfc3339(revoked->revoked_ms.value_or(0))}});
+    return reply(200, {{"name", name}, {"revoked", true}, {"revoked_at", rfc3339(*revoked)}});
 }
 
 HttpResponse revoke_token(Fleet& fleet, const std::string& id) {
@@ -217,9 +229,7 @@ HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
 // GET /metrics: Prometheus text format; the admin or a viewer token.
 HttpResponse metrics_reply(Fleet& fleet, const HttpRequest& req) {
     if (req.method != "GET") return error(405, "use GET for /metrics");
-    auto access = access_of(fleet, req);
-    if (!access) return error(401, access.error().message);
-    if (*access == Access::none) return error(403, "push tokens are for git; /metrics takes the admin or a viewer token");
+    if (auto refused = refusal(fleet, req)) return error(refused->status, refused->message);
     return {200, "text/plain; version=0.0.4; charset=utf-8", fleet.metrics().registry.render(), {}};
 }
 
@@ -246,13 +256,16 @@ bool wants_event_stream(const HttpRequest& req) {
 }
 
 std::expected<StreamOptions, HttpResponse> event_stream_options(Fleet& fleet, const HttpRequest& req) {
-    auto access = access_of(fleet, req);
-    if (!access) return std::unexpected(error(401, access.error().message));
-    if (*access == Access::none)
-        return std::unexpected(error(403, "push tokens are for git; the API takes the admin or a viewer token"));
+    if (auto refused = refusal(fleet, req)) return std::unexpected(error(refused->status, refused->message));
     auto query = parse_query(req.query, "kind,since");
     if (!query) return std::unexpected(error(400, query.error().message));
     StreamOptions options;
+    // A stream outlives its request: its token is checked again as it runs,
+    // so revoking or expiring it ends the stream too.
+    options.refused = [&fleet, authorization = req.authorization]() -> std::optional<std::string> {
+        auto refused = refusal(fleet, {.method = "GET", .authorization = authorization});
+        return refused ? std::optional(refused->message) : std::nullopt;
+    };
     if (query->contains("kind")) options.kind = query->at("kind");
     std::string since = query->contains("since") ? query->at("since") : req.last_event_id;
     if (!since.empty()) {
@@ -269,11 +282,7 @@ HttpResponse handle_http(Fleet& fleet, const HttpRequest& req) {
     if (req.path == "/readyz") return readiness(fleet);
     if (req.path == "/metrics") return metrics_reply(fleet, req);
     if (!starts_with(req.path, "/api/v1/")) return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
-    auto access = access_of(fleet, req);
-    if (!access) return error(401, access.error().message);
-    if (*access == Access::none) return error(403, "push tokens are for git; the API takes the admin or a viewer token");
-    if (*access == Access::read && req.method != "GET")
-        return error(403, cat("a viewer token may only read (GET), not ", utf8_prefix(req.method, 20)));
+    if (auto refused = refusal(fleet, req)) return error(refused->status, refused->message);
     if (req.body.size() > kMaxRequestBody) return error(413, "request body is too large");
     auto body = parse_body(req);
     if (!body) return error(400, body.error().message);

@@ -227,42 +227,38 @@ int agent_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
 // the client reads.
 class HttpEventStream final : public EventSink {
 public:
-    explicit HttpEventStream(lws* wsi) : wsi_(wsi) {}
+    HttpEventStream(lws* wsi, EventFeed& feed) : wsi_(wsi), feed_(feed) {}
+    // However the exchange ends, the feed stops writing here.
+    ~HttpEventStream() override { feed_.unsubscribe(this); }
     void write(std::string text) override {
         pending_ += text;
         lws_callback_on_writable(wsi_);
     }
-    size_t unsent_bytes() const override { return pending_.size() - sent_; }
-    void close() override {
+    size_t unsent_bytes() const override { return pending_.size(); }
+    void close(bool send_queued) override {
         closing_ = true;
+        if (!send_queued) pending_.clear();
         lws_callback_on_writable(wsi_);
     }
     // Returns -1 when lws should close the connection.
     int on_writable() {
-        if (sent_ < pending_.size()) {
-            size_t n = std::min(kHttpWriteChunk, pending_.size() - sent_);
-            std::string buf(LWS_PRE + n, '\0');
-            std::memcpy(buf.data() + LWS_PRE, pending_.data() + sent_, n);
-            if (lws_write(wsi_, reinterpret_cast<unsigned char*>(buf.data()) + LWS_PRE, n, LWS_WRITE_HTTP) <
-                static_cast<int>(n))
-                return -1;
-            sent_ += n;
-            lws_set_timeout(wsi_, PENDING_TIMEOUT_HTTP_CONTENT, kHttpStallSeconds);
-            if (sent_ == pending_.size()) {
-                pending_.clear();
-                sent_ = 0;
-            } else {
-                lws_callback_on_writable(wsi_);
-            }
-            return 0;
-        }
-        return closing_ ? -1 : 0;
+        if (pending_.empty()) return closing_ ? -1 : 0;
+        size_t n = std::min(kHttpWriteChunk, pending_.size());
+        std::string buf(LWS_PRE + n, '\0');
+        std::memcpy(buf.data() + LWS_PRE, pending_.data(), n);
+        if (lws_write(wsi_, reinterpret_cast<unsigned char*>(buf.data()) + LWS_PRE, n, LWS_WRITE_HTTP) <
+            static_cast<int>(n))
+            return -1;
+        pending_.erase(0, n);
+        lws_set_timeout(wsi_, PENDING_TIMEOUT_HTTP_CONTENT, kHttpStallSeconds);
+        if (!pending_.empty() || closing_) lws_callback_on_writable(wsi_);
+        return 0;
     }
 
 private:
     lws* wsi_;
-    std::string pending_;
-    size_t sent_ = 0;
+    EventFeed& feed_;
+    std::string pending_;  // written by the feed, not yet handed to lws
     bool closing_ = false;
 };
 
@@ -426,7 +422,7 @@ int begin_git(lws* wsi, HttpExchange& ex, bool has_body) {
 // connection does), then whatever the EventFeed writes.
 int begin_stream(lws* wsi, HttpExchange& ex) {
     LwsServer& server = server_of(wsi);
-    auto stream = std::make_unique<HttpEventStream>(wsi);
+    auto stream = std::make_unique<HttpEventStream>(wsi, server.feed());
     try {
         auto options = event_stream_options(server.fleet(), ex.request);
         if (!options) {
@@ -567,7 +563,6 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             // lws may report a close with no per-connection memory attached.
             if (slot && slot->ex) {
                 if (slot->ex->id) server_of(wsi).forget_response(slot->ex->id);
-                if (slot->ex->stream) server_of(wsi).feed().unsubscribe(slot->ex->stream.get());
                 delete slot->ex;
                 slot->ex = nullptr;
             }

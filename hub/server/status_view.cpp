@@ -18,8 +18,7 @@ json revision_json(Fleet& fleet, const FleetState& state) {
 }  // namespace
 
 json status_view(Fleet& fleet) {
-    auto view = fleet_view(fleet);
-    const FleetState& state = *view;
+    const FleetState& state = fleet_view(fleet);
     json agents_json = json::array();
     for (auto& a : state.agents) agents_json.push_back(agent_json(a));
 
@@ -42,8 +41,7 @@ json status_view(Fleet& fleet) {
 }
 
 json summary_view(Fleet& fleet) {
-    auto view = fleet_view(fleet);
-    const FleetState& state = *view;
+    const FleetState& state = fleet_view(fleet);
     int online = 0, healthy = 0;
     for (auto& a : state.agents) online += a.online;
     for (auto& [name, b] : state.bundles) healthy += b.ready == b.targeted;

@@ -279,21 +279,21 @@ std::optional<std::string> SqliteStore::credential_hash(const std::string& agent
     return s.text(0);
 }
 
-bool SqliteStore::revoke_agent(const std::string& id, int64_t now_ms) {
+std::optional<int64_t> SqliteStore::revoke_agent(const std::string& id, int64_t now_ms) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     std::string name;
     {
-        auto find = db_.prepare("SELECT name, revoked_ms IS NOT NULL FROM agents WHERE id = ?");
+        auto find = db_.prepare("SELECT name, revoked_ms FROM agents WHERE id = ?");
         find.bind(1, id);
-        if (!find.step()) return false;
-        if (find.int64(1)) return true;
+        if (!find.step()) return std::nullopt;
+        if (!find.is_null(1)) return find.int64(1);
         name = find.text(0);
     }
     db_.prepare("UPDATE agents SET revoked_ms = ? WHERE id = ?").bind(1, now_ms).bind(2, id).run();
     add_event_locked("revoked", cat("agent ", name, " revoked"), now_ms);
     tx.commit();
-    return true;
+    return now_ms;
 }
 
 std::vector<AgentRecord> SqliteStore::agents() {
@@ -509,10 +509,11 @@ std::vector<EventRecord> SqliteStore::events_of_kind(const std::string& kind, si
     return out;
 }
 
-std::vector<EventRecord> SqliteStore::events_after(int64_t after_id, size_t limit) {
+std::vector<EventRecord> SqliteStore::events_after(int64_t after_id, size_t limit, const std::string& kind) {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare("SELECT id, time_ms, kind, message FROM events WHERE id > ? ORDER BY id LIMIT ?");
-    s.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
+    auto s = db_.prepare(
+        "SELECT id, time_ms, kind, message FROM events WHERE id > ? AND (? = '' OR kind = ?) ORDER BY id LIMIT ?");
+    s.bind(1, after_id).bind(2, kind).bind(3, kind).bind(4, static_cast<int64_t>(limit));
     std::vector<EventRecord> out;
     while (s.step()) out.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
     return out;

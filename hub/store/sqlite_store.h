@@ -27,7 +27,7 @@ public:
     std::optional<AgentRecord> agent(const std::string& id) override;
     std::optional<AgentRecord> agent_by_name(const std::string& name) override;
     std::optional<std::string> credential_hash(const std::string& agent_id) override;
-    bool revoke_agent(const std::string& id, int64_t now_ms) override;
+    std::optional<int64_t> revoke_agent(const std::string& id, int64_t now_ms) override;
     std::vector<AgentRecord> agents() override;
     void agent_connected(const std::string& id, const Labels& reported, const std::map<std::string, std::string>& facts,
                          const std::string& version, int64_t now_ms) override;
@@ -44,7 +44,7 @@ public:
     void add_event(const std::string& kind, const std::string& message, int64_t now_ms) override;
     std::vector<EventRecord> events(size_t limit) override;
     std::vector<EventRecord> events_of_kind(const std::string& kind, size_t limit) override;
-    std::vector<EventRecord> events_after(int64_t after_id, size_t limit) override;
+    std::vector<EventRecord> events_after(int64_t after_id, size_t limit, const std::string& kind = "") override;
     std::optional<std::string> setting(const std::string& key) override;
     void set_setting(const std::string& key, const std::string& value) override;
 

@@ -154,9 +154,9 @@ public:
     // nullopt for unknown and revoked agents.
     virtual std::optional<std::string> credential_hash(const std::string& agent_id) = 0;
     // Revokes the agent's credential for good and stores a "revoked" event,
-    // in one transaction. False when no such agent; revoking twice keeps the
-    // first time.
-    virtual bool revoke_agent(const std::string& id, int64_t now_ms) = 0;
+    // in one transaction. Returns when it was revoked (revoking twice keeps
+    // the first time); nullopt when no such agent.
+    virtual std::optional<int64_t> revoke_agent(const std::string& id, int64_t now_ms) = 0;
     virtual std::vector<AgentRecord> agents() = 0;
     virtual void agent_connected(const std::string& id, const Labels& reported, const std::map<std::string, std::string>& facts,
                                  const std::string& version, int64_t now_ms) = 0;
@@ -193,9 +193,9 @@ public:
     virtual std::vector<EventRecord> events(size_t limit) = 0;
     // The newest `limit` events of one kind, newest first.
     virtual std::vector<EventRecord> events_of_kind(const std::string& kind, size_t limit) = 0;
-    // Events with an id above after_id, oldest first, up to limit (what a
-    // live stream has not sent yet).
-    virtual std::vector<EventRecord> events_after(int64_t after_id, size_t limit) = 0;
+    // Events with an id above after_id, oldest first, up to limit, of one
+    // kind unless kind is empty (what a live stream has not sent yet).
+    virtual std::vector<EventRecord> events_after(int64_t after_id, size_t limit, const std::string& kind = "") = 0;
 
     virtual std::optional<std::string> setting(const std::string& key) = 0;
     virtual void set_setting(const std::string& key, const std::string& value) = 0;

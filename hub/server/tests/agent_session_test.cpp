@@ -218,12 +218,11 @@ TEST_CASE("a label change pushes a new desired state to the online agent") {
     AgentSession s(*hub.fleet, t);
     auto r = register_agent(hub, t, s, {{"role", "sensor"}});
     CHECK(r.desired.bundles_size() == 0);
-    hub.store->set_operator_labels(r.id, {{"role", "gw"}});
-    hub.fleet->refresh(r.id);
+    hub.fleet->relabel(r.id, {{"role", "gw"}});
     auto out = t.take();
     REQUIRE(out.size() == 1);
     CHECK(out[0].desired().bundles_size() == 1);
-    hub.fleet->refresh(r.id);  // nothing changed: nothing sent
+    hub.fleet->relabel(r.id, {{"role", "gw"}});  // nothing changed: nothing sent
     CHECK(t.take().empty());
 }
 

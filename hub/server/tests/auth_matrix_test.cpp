@@ -144,7 +144,13 @@ TEST_CASE("the live event stream takes the same credentials as the API") {
     req.authorization = c.tokens["push"];
     CHECK(event_stream_options(*c.hub.fleet, req).error().status == 403);
     req.authorization = c.tokens["viewer"];
-    CHECK(event_stream_options(*c.hub.fleet, req));
+    auto options = event_stream_options(*c.hub.fleet, req);
+    REQUIRE(options);
+    CHECK_FALSE(options->refused());
+    c.hub.now += 3'600'000;  // the 1 h viewer token expires while its stream runs
+    auto why = options->refused();
+    REQUIRE(why);
+    CHECK(why->find("expired") != std::string::npos);
 }
 
 TEST_CASE("git takes only the admin and live push tokens") {

@@ -15,9 +15,13 @@ struct MemorySink final : EventSink {
     std::string written;
     size_t unsent = 0;  // what the client has not read yet
     bool closed = false;
+    bool sent_queued = false;  // how it was closed
     void write(std::string text) override { written += text; }
     size_t unsent_bytes() const override { return unsent; }
-    void close() override { closed = true; }
+    void close(bool send_queued) override {
+        closed = true;
+        sent_queued = send_queued;
+    }
     std::string take() { return std::exchange(written, {}); }
 };
 
@@ -91,7 +95,7 @@ TEST_CASE("agents that come, report and are relabelled are named in one change; 
     CHECK(changes[0] == json{{"agents", {"edge-1"}}, {"all", false}});
 
     auto agent = hub.store->agent_by_name("edge-1");
-    hub.fleet->refresh(agent->id);
+    hub.fleet->relabel(agent->id, {{"size", "small"}});
     feed.tick();
     changes = messages(sink.take(), "change");
     REQUIRE(changes.size() == 1);
@@ -116,6 +120,7 @@ TEST_CASE("a quiet stream is pinged every 15 s; a client that stops reading is c
     feed.tick();
     CHECK(quiet.take() == ": ping\n\n");
     CHECK(stuck.closed);
+    CHECK_FALSE(stuck.sent_queued);  // its backlog is dropped, not sent
     CHECK(feed.streams() == 1);
     hub.store->add_event("push", "after", hub.now);
     feed.tick();
@@ -138,4 +143,49 @@ TEST_CASE("the number of streams is capped and a closed stream frees its place")
 TEST_CASE("a message's data never carries a raw line break") {
     CHECK(sse_message("event", "a\nb", 7) == "id: 7\nevent: event\ndata: a\ndata: b\n\n");
     CHECK(sse_message("change", "{}") == "event: change\ndata: {}\n\n");
+}
+
+TEST_CASE("a reconnect that missed more events than a replay holds is told which ids it did not get") {
+    Hub hub;
+    EventFeed feed(*hub.fleet);
+    for (size_t i = 0; i < EventFeed::kMaxReplay + 5; ++i) hub.store->add_event("push", cat("p", i), hub.now);
+    hub.store->add_event("token", "not a push", hub.now);
+    auto newest = hub.store->events(1)[0].id;
+    MemorySink sink;
+    REQUIRE(feed.subscribe(&sink, {.since = 0, .kind = "push"}));
+    auto text = sink.take();
+    auto replayed = messages(text, "event");
+    REQUIRE(replayed.size() == EventFeed::kMaxReplay);
+    CHECK(replayed.front()["message"] == "p0");
+    auto gaps = messages(text, "gap");
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0]["after"] == replayed.back()["id"]);
+    CHECK(gaps[0]["until"] == newest);
+
+    MemorySink recent;
+    REQUIRE(feed.subscribe(&recent, {.since = newest - 3, .kind = "push"}));
+    auto few = messages(recent.take(), "event");
+    CHECK(few.size() == 2);  // the last two pushes; the token event is filtered out by kind
+}
+
+TEST_CASE("a stream whose token stops working gets the reason and is closed") {
+    Hub hub;
+    EventFeed feed(*hub.fleet);
+    bool revoked = false;
+    MemorySink sink;
+    REQUIRE(feed.subscribe(&sink, {.refused = [&]() -> std::optional<std::string> {
+                                       if (revoked) return "viewer token tok_1 was revoked";
+                                       return std::nullopt;
+                                   }}));
+    sink.take();
+    feed.tick();
+    CHECK_FALSE(sink.closed);
+    revoked = true;
+    feed.tick();
+    auto errors = messages(sink.take(), "error");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0]["error"] == "viewer token tok_1 was revoked");
+    CHECK(sink.closed);
+    CHECK(sink.sent_queued);
+    CHECK(feed.streams() == 0);
 }

@@ -291,6 +291,12 @@ TEST_CASE("events after an id come oldest first, up to a limit") {
     CHECK(after[1].message == "p4");
     CHECK(t.store->events_after(all[0].id, 10).empty());
     CHECK(t.store->events_after(0, 10).size() == 5);
+    t.store->add_event("token", "t1", 6);
+    t.store->add_event("push", "p6", 7);
+    auto pushes = t.store->events_after(second, 10, "push");
+    REQUIRE(pushes.size() == 4);
+    CHECK(pushes.back().message == "p6");
+    CHECK(t.store->events_after(0, 10, "token").at(0).message == "t1");
 }
 
 TEST_CASE("a revoked agent's credential no longer logs in, and the revocation is stored once") {
@@ -298,10 +304,10 @@ TEST_CASE("a revoked agent's credential no longer logs in, and the revocation is
     auto a = t.store->register_agent("edge", "hash", {}, 10);
     CHECK(t.store->credential_hash(a.id) == "hash");
     CHECK_FALSE(t.store->agent(a.id)->revoked_ms);
-    CHECK(t.store->revoke_agent(a.id, 20));
+    CHECK(t.store->revoke_agent(a.id, 20) == 20);
     CHECK_FALSE(t.store->credential_hash(a.id));
     CHECK(t.store->agent(a.id)->revoked_ms == 20);
-    CHECK(t.store->revoke_agent(a.id, 30));
+    CHECK(t.store->revoke_agent(a.id, 30) == 20);
     CHECK(t.store->agent(a.id)->revoked_ms == 20);
     CHECK(t.store->events_of_kind("revoked", 10).size() == 1);
     CHECK(t.store->events_of_kind("revoked", 10)[0].message == "agent edge revoked");
