@@ -12,6 +12,7 @@
 #include "hub/server/api_reply.h"
 #include "hub/server/credentials.h"
 #include "hub/server/event_feed.h"
+#include "hub/server/static_assets.h"
 #include "hub/server/status_view.h"
 
 namespace drover::hub {
@@ -281,6 +282,7 @@ HttpResponse handle_http(Fleet& fleet, const HttpRequest& req) {
     if (req.path == "/healthz") return {200, "text/plain", "ok\n"};
     if (req.path == "/readyz") return readiness(fleet);
     if (req.path == "/metrics") return metrics_reply(fleet, req);
+    if (auto asset = serve_static(req, dashboard_assets())) return *asset;
     if (!starts_with(req.path, "/api/v1/")) return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
     if (auto refused = refusal(fleet, req)) return error(refused->status, refused->message);
     if (req.body.size() > kMaxRequestBody) return error(413, "request body is too large");

@@ -25,6 +25,7 @@
 //   GET    /healthz                       liveness, no token needed
 //   GET    /readyz                        503 until the deployed revision is loaded; no token
 //   GET    /metrics                       Prometheus text format (metrics.h); admin or viewer token
+//   GET    /, /app.js, ...                the dashboard's files (static_assets.h); no token
 #include <expected>
 #include <string>
 

@@ -17,7 +17,6 @@
 #include "hub/server/git_endpoint.h"
 #include "hub/server/http_api.h"
 #include "hub/server/request_body.h"
-#include "hub/server/static_assets.h"
 #include "proto/frame.h"
 
 namespace drover::hub {
@@ -330,7 +329,6 @@ std::string query_of(lws* wsi) {
 HttpResponse handle_safely(LwsServer& server, const HttpRequest& req) {
     try {
         if (req.path == "/api/v1/hooks/git" && server.webhook()) return server.webhook()(req);
-        if (auto asset = serve_static(req, dashboard_assets())) return *asset;
         return handle_http(server.fleet(), req);
     } catch (const std::exception& e) {
         log::error("HTTP ", req.method, " ", utf8_prefix(req.path, 200), " failed: ", e.what());
