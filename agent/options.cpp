@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "common/fs.h"
+#include "common/key_value_file.h"
 #include "common/text.h"
 
 namespace drover::agent {
@@ -47,31 +48,19 @@ struct Setting {
 };
 using Settings = std::map<std::string, Setting>;
 
-std::string strip_inline_comment(std::string_view line) {
-    for (size_t i = 1; i < line.size(); ++i)
-        if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) return std::string(line.substr(0, i));
-    return std::string(line);
-}
-
 Result<Settings> read_config(const std::string& path) {
     auto text = read_file(path, 1 << 20);
     if (!text) return fail(cat("--config: ", text.error().message));
+    auto entries = parse_key_value_text(*text, path);
+    if (!entries) return std::unexpected(entries.error());
     Settings out;
-    auto lines = split(*text, '\n');
-    for (size_t n = 0; n < lines.size(); ++n) {
-        std::string where = cat(path, ":", n + 1);
-        std::string_view line = trim(lines[n]);
-        if (line.empty() || line[0] == '#') continue;
-        std::string content = strip_inline_comment(line);
-        size_t eq = content.find('=');
-        if (eq == std::string::npos) return fail(cat(where, ": expected key = value"));
-        std::string key(trim(std::string_view(content).substr(0, eq)));
-        std::string_view value = trim(std::string_view(content).substr(eq + 1));
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-        const FlagSpec* flag = find_flag(key);
-        if (!flag || !flag->in_config) return fail(cat(where, ": unknown key ", quoted(key)));
-        if (out.count(key)) return fail(cat(where, ": ", key, " is set twice (first at ", out[key].origin, ")"));
-        out[key] = Setting{std::string(value), where};
+    for (auto& entry : *entries) {
+        std::string where = cat(path, ":", entry.line);
+        const FlagSpec* flag = find_flag(entry.key);
+        if (!flag || !flag->in_config) return fail(cat(where, ": unknown key ", quoted(entry.key)));
+        if (out.count(entry.key))
+            return fail(cat(where, ": ", entry.key, " is set twice (first at ", out[entry.key].origin, ")"));
+        out[entry.key] = Setting{std::move(entry.value), where};
     }
     return out;
 }

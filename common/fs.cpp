@@ -14,7 +14,7 @@ namespace drover {
 
 static std::string errno_text() { return std::strerror(errno); }
 
-static std::string parent_dir(const std::string& path) {
+std::string parent_dir(const std::string& path) {
     auto slash = path.rfind('/');
     if (slash == std::string::npos) return ".";
     if (slash == 0) return "/";

@@ -13,5 +13,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, u
 // Read a whole file, refusing files larger than max_bytes.
 Result<std::string> read_file(const std::string& path, size_t max_bytes = 16 << 20);
 Result<void> make_dirs(const std::string& path, unsigned mode = 0755);
+// The directory part of path: "a/b" -> "a", "/a" -> "/", "a" -> ".".
+std::string parent_dir(const std::string& path);
 
 }  // namespace drover

@@ -179,7 +179,7 @@ TEST_CASE("config file errors name the file and line") {
     REQUIRE(write_file_atomic(conf, "hub = wss://h\n# fine\nhubb = wss://typo\n"));
     CHECK(error_of({"--config", conf}) == conf + ":3: unknown key \"hubb\"");
     REQUIRE(write_file_atomic(conf, "hub wss://h\n"));
-    CHECK(error_of({"--config", conf}) == conf + ":1: expected key = value");
+    CHECK(error_of({"--config", conf}) == conf + ":1: expected key = value, not \"hub wss://h\"");
     REQUIRE(write_file_atomic(conf, "hub = wss://h\nhub = wss://g\n"));
     CHECK(error_of({"--config", conf}) == conf + ":2: hub is set twice (first at " + conf + ":1)");
     REQUIRE(write_file_atomic(conf, "config = other.conf\n"));

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/fs.h"
+#include "common/key_value_file.h"
 #include "common/text.h"
 
 namespace drover::ctl {
@@ -14,19 +15,13 @@ namespace {
 constexpr size_t kMaxConfigBytes = 64 * 1024;
 constexpr size_t kMaxTokenBytes = 4096;
 
-std::string directory_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 Result<std::string> resolve_path(std::string_view value, const std::string& config_path, const std::string& home) {
     if (starts_with(value, "~/")) {
         if (home.empty()) return fail(cat(quoted(value), " starts with ~/ but HOME is not set"));
         return home + std::string(value.substr(1));
     }
     if (starts_with(value, "/")) return std::string(value);
-    return directory_of(config_path) + "/" + std::string(value);
+    return parent_dir(config_path) + "/" + std::string(value);
 }
 
 }  // namespace
@@ -42,16 +37,10 @@ Result<ConfigFile> parse_config_file(std::string_view text, const std::string& p
     ConfigFile out;
     out.path = path;
     bool seen_hub = false, seen_token = false, seen_token_file = false, seen_ca = false;
-    auto lines = split(text, '\n');
-    for (size_t i = 0; i < lines.size(); ++i) {
-        auto where = [&path, i] { return cat(path, ":", i + 1, ": "); };
-        std::string_view line = trim(lines[i]);
-        if (line.empty() || line.front() == '#') continue;
-        auto eq = line.find('=');
-        if (eq == std::string_view::npos)
-            return fail(cat(where(), "expected key = value, not ", quoted(utf8_prefix(line, 80))));
-        std::string_view key = trim(line.substr(0, eq));
-        std::string_view value = trim(line.substr(eq + 1));
+    auto entries = parse_key_value_text(text, path);
+    if (!entries) return std::unexpected(entries.error());
+    for (const auto& [key, value, line] : *entries) {
+        auto where = [&path, line] { return cat(path, ":", line, ": "); };
         bool* seen = key == "hub"          ? &seen_hub
                      : key == "token"      ? &seen_token
                      : key == "token-file" ? &seen_token_file

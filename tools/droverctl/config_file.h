@@ -9,10 +9,12 @@
 //   token-file = ~/.config/drover/admin.token   # or: token = drv_...
 //   ca = hub-ca.pem
 //
-// One "key = value" per line; blank lines and lines whose first non-blank
-// character is "#" are ignored (a "#" later in a line is part of the value,
-// so paths and URLs may hold one). Keys: hub, token, token-file, ca; each at
-// most once, and token and token-file not both. Relative paths are relative
+// One "key = value" per line, read like the agent's --config (see
+// common/key_value_file.h): blank lines and "#" comment lines are ignored, a
+// "#" after a space or tab starts a comment, any other "#" is part of the
+// value (https://h/#frag), surrounding double quotes are dropped. Keys: hub,
+// token, token-file, ca; each at most once, and token and token-file not
+// both. Relative paths are relative
 // to the file's directory; "~/" is $HOME. A bad line is an error naming
 // PATH:LINE.
 //

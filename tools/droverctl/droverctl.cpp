@@ -65,7 +65,8 @@ const char* const kMainHelp =
     "  hub = https://hub.example:8443\n"
     "  token-file = ~/.config/drover/admin.token    # or: token = drv_...\n"
     "  ca = ~/.config/drover/ca.pem\n"
-    "('#' starts a comment line; relative paths are relative to the file.)\n"
+    "('#' at the start of a line or after a space starts a comment; relative paths\n"
+    "are relative to the file.)\n"
     "\n"
     "Exit codes: 0 ok, 1 the hub refused or failed, 2 usage error, 3 hub unreachable,\n"
     "4 not found (no such agent, bundle or token).\n";

@@ -50,6 +50,22 @@ TEST_CASE("the config file holds hub, token and ca; comments, blank lines and sp
     CHECK(parse_config_file("hub = https://h/#frag\n", "c", "")->hub == "https://h/#frag");
 }
 
+TEST_CASE("the config syntax droverctl --help shows parses: a # after a space starts a comment") {
+    auto c = parse_config_file("hub = https://hub.example:8443\n"
+                               "token-file = ~/.config/drover/admin.token    # or: token = drv_...\n"
+                               "ca = ~/.config/drover/ca.pem\n",
+                               "/home/op/.config/drover/config", "/home/op");
+    REQUIRE(c);
+    CHECK(c->hub == "https://hub.example:8443");
+    CHECK(c->token_file == "/home/op/.config/drover/admin.token");
+    CHECK(c->ca == "/home/op/.config/drover/ca.pem");
+    auto token = parse_config_file("token = drv_admin_x # the admin token\n", "c", "");
+    REQUIRE(token);
+    CHECK(token->token == "drv_admin_x");
+    // A value that is only a comment is no value.
+    CHECK(parse_config_file("token = # later\n", "/c", "").error().message == "/c:1: token has no value");
+}
+
 TEST_CASE("a bad config line is an error naming file and line") {
     struct Case {
         const char* text;
