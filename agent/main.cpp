@@ -114,8 +114,6 @@ int main(int argc, char** argv) {
     if (!opt.signing_key.empty()) {
         auto pem = read_file(opt.signing_key, 64 * 1024);
         if (!pem) return usage_error(cat("--signing-key: ", pem.error().message));
-        if (pem->find("-----BEGIN PUBLIC KEY-----") == std::string::npos)
-            return usage_error(cat("--signing-key: ", opt.signing_key, " holds no PEM public key"));
         signing_key = std::move(*pem);
     }
 
@@ -161,7 +159,6 @@ int main(int argc, char** argv) {
     session_config.labels = opt.labels;
     session_config.facts = session::collect_facts();
     session_config.hub_url = opt.hub.to_string();
-    session_config.pinned_signing_key_pem = signing_key;
     auto loop = session::LinkLoop::create({.tls = opt.hub.tls, .ca_file = opt.ca, .max_links = 1});
     if (!loop) return failure(loop.error().message);
     session::LinkOptions link_options;

@@ -97,24 +97,16 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     }
 
     std::string pem = welcome.signing_key();
-    const std::string& pinned = config_.pinned_signing_key_pem;
-    if (!pinned.empty() && trim(pinned) != trim(pem))
-        return fail("hub presented a spec-signing key different from the one given by --signing-key; refusing it");
+    if (!identity.signing_key_pem.empty() && trim(identity.signing_key_pem) != trim(pem))
+        return fail(
+            "hub presented a spec-signing key different from the one pinned (by --signing-key, or at first "
+            "contact); refusing it (key rotation is not supported yet)");
     auto key = VerifyKey::from_pem(pem);
     if (!key) return fail(cat("hub's spec-signing key is unusable: ", key.error().message));
-    if (!pinned.empty()) {
-        if (identity.signing_key_pem != pinned) {
-            identity.signing_key_pem = pinned;
-            cache_.identity().save(identity);
-        }
-    } else if (identity.signing_key_pem.empty()) {
+    if (identity.signing_key_pem.empty()) {
         identity.signing_key_pem = pem;
         cache_.identity().save(identity);
         log::info("pinned the hub's spec-signing key");
-    } else if (trim(identity.signing_key_pem) != trim(pem)) {
-        return fail(
-            "hub presented a spec-signing key different from the one pinned at registration; refusing it "
-            "(key rotation is not supported yet)");
     }
     key_ = std::move(*key);
     welcomed_ = true;

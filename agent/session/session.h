@@ -8,8 +8,8 @@
 //    identity, else the registration token; labels, facts, the cached
 //    desired-set hash and each applied bundle's digest and state.
 //  - Welcome: a newly issued credential is stored before anything else; the
-//    hub's signing key is pinned on first Welcome (or given up front in
-//    SessionConfig::pinned_signing_key_pem) and a different key is refused
+//    hub's signing key is pinned on first Welcome (or up front, by
+//    pin_signing_key for --signing-key) and a different key is refused
 //    (key rotation is a later issue). Outbox rows the hub has
 //    stored (acked_seq) are deleted, the rest are sent.
 //  - DesiredState: every signature must verify against the pinned key and
@@ -46,16 +46,13 @@ struct SessionConfig {
     Labels labels;
     Facts facts;
     std::string hub_url;  // recorded with the identity
-    // --signing-key: the only spec-signing key (PEM) trusted. A Welcome
-    // presenting another is refused (nothing but a newly issued credential is
-    // stored), and this key replaces whatever an earlier Welcome pinned.
-    // Empty: trust the key of the first Welcome, as documented above.
-    std::string pinned_signing_key_pem;
 };
 
-// Makes pem the key the cache trusts before any session runs, so specs
-// already cached are verified against it (the reconciler reads the key from
-// the identity). Refuses a PEM that holds no usable public key.
+// --signing-key: makes pem the key the cache trusts before any session runs,
+// replacing whatever an earlier Welcome pinned, so specs already cached are
+// verified against it (the reconciler reads the key from the identity) and a
+// Welcome presenting another key is refused (nothing but a newly issued
+// credential is stored). Refuses a PEM that holds no usable public key.
 Result<void> pin_signing_key(cache::Cache& cache, const std::string& pem);
 
 class Session {

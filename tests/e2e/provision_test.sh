@@ -87,6 +87,6 @@ root_conf "$ROOT2"
 "$ROOT2/usr/local/bin/drover-agent" --config "$ROOT2/etc/drover/agent.conf" --name impostor-check \
     >> "$T/device2.log" 2>&1 &
 PIDS+=($!)
-wait_for "other signing key refused" 15 grep -q "different from the one given by --signing-key" "$T/device2.log"
+wait_for "other signing key refused" 15 grep -q "different from the one pinned (by --signing-key" "$T/device2.log"
 [ ! -d "$ROOT2/var/lib/drover/out/gw" ] || fail "an agent pinned to another key applied a spec"
 pass "an agent pinned to another signing key refuses the hub"
