@@ -58,17 +58,12 @@ namespace {
 
 enum class Format { tar, k8s };
 
-std::string directory_of(const std::string& path) {
-    size_t slash = path.rfind('/');
-    return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
-}
-
 // The drover-agent installed beside this droverctl.
 Result<std::string> default_agent_binary() {
     char buf[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0) return fail("cannot find droverctl's own path; give --agent-binary PATH");
-    std::string path = cat(directory_of(std::string(buf, static_cast<size_t>(n))), "/drover-agent");
+    std::string path = cat(parent_dir(std::string(buf, static_cast<size_t>(n))), "/drover-agent");
     if (::access(path.c_str(), X_OK) != 0)
         return fail(cat("no drover-agent beside droverctl (", path, "); give --agent-binary PATH"));
     return path;
@@ -109,6 +104,7 @@ Result<ProvisionArgs> parse_provision_args(std::span<const std::string> raw) {
     if (auto url = args->value("--hub-url")) {
         if (!starts_with(*url, "wss://") && !starts_with(*url, "ws://"))
             return fail(cat("--hub-url ", quoted(*url), ": the agent's hub URL starts with wss:// (or ws://)"));
+        if (auto ok = check_conf_hub_url(*url); !ok) return fail(cat("--hub-url: ", ok.error().message));
         p.plan.hub_url = *url;
     }
     if (auto image = args->value("--image")) {
@@ -125,16 +121,10 @@ Result<ProvisionArgs> parse_provision_args(std::span<const std::string> raw) {
     }
 
     p.token_request = {{"labels", p.plan.labels}};
-    std::string ttl = args->value("--token-ttl").value_or("30d");
-    auto ms = parse_duration_ms(ttl);
-    if (!ms || *ms <= 0) return fail(cat("--token-ttl ", quoted(ttl), ": use a duration like 30d, 12h, 15m or 45s"));
-    p.token_request["ttl"] = ttl;
-    if (auto uses = args->value("--token-uses")) {
-        auto n = parse_u64(*uses);
-        if (!n || *n == 0 || *n > static_cast<uint64_t>(INT64_MAX))
-            return fail(cat("--token-uses ", quoted(*uses), ": must be a whole number of at least 1"));
-        p.token_request["uses"] = static_cast<int64_t>(*n);
-    }
+    if (auto ok = add_token_limits(p.token_request, args->value("--token-uses"), "--token-uses",
+                                   args->value("--token-ttl").value_or("30d"), "--token-ttl");
+        !ok)
+        return std::unexpected(ok.error());
     return p;
 }
 
@@ -172,7 +162,7 @@ Result<std::string> overlay_tar(const ProvisionPlan& plan, std::string_view agen
                                   "../drover-agent.service");
         !ok)
         return std::unexpected(ok.error());
-    return tar.finish();
+    return std::move(tar).finish();
 }
 
 int run_provision(const Context& ctx, std::span<const std::string> raw) {
@@ -184,6 +174,7 @@ int run_provision(const Context& ctx, std::span<const std::string> raw) {
     if (plan.hub_url.empty()) {
         auto url = agent_hub_url(ctx.options.hub);
         if (!url) return ctx.usage_error(url.error().message, "provision");
+        if (auto ok = check_conf_hub_url(*url); !ok) return ctx.usage_error(ok.error().message, "provision");
         plan.hub_url = *url;
     }
     // Everything local is checked before the hub hands out a token.
@@ -222,6 +213,7 @@ int run_provision(const Context& ctx, std::span<const std::string> raw) {
         return ctx.failure(cat(why, "; the token it was made for is unused: droverctl token revoke ", id));
     };
 
+    if (auto ok = check_conf_token(plan.token); !ok) return unused(ok.error().message);
     auto output = render_output(*args, plan, binary, ctx.now_ms);
     if (!output) return unused(output.error().message);
     if (auto written = write_file_atomic(args->out, *output, 0600); !written)

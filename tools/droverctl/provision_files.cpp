@@ -44,6 +44,26 @@ Result<void> check_apply_target(const std::string& apply) {
     return {};
 }
 
+Result<void> check_conf_hub_url(const std::string& url) {
+    for (char c : url) {
+        auto u = static_cast<unsigned char>(c);
+        if (u <= ' ' || u == 0x7f || c == '#' || c == '"')
+            return fail(cat("hub URL ", quoted(url), ": an agent's hub URL cannot hold whitespace, control characters, '#' or '\"'"));
+    }
+    return {};
+}
+
+Result<void> check_conf_token(const std::string& token) {
+    if (token.empty()) return fail("the hub's token is empty");
+    for (char c : token) {
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        if (!plain)
+            return fail(cat("the hub's token holds ", quoted(std::string_view(&c, 1)),
+                            ": agent.conf takes only letters, digits and '_' in a token"));
+    }
+    return {};
+}
+
 Result<std::string> agent_hub_url(const std::string& api_url) {
     std::string_view rest;
     const char* scheme = nullptr;

@@ -35,8 +35,16 @@ Result<void> check_apply_target(const std::string& apply);
 // its /v1/agent path).
 Result<std::string> agent_hub_url(const std::string& api_url);
 
+// agent.conf holds one "key = value" per line and ends a value at " #", so
+// values are checked, not escaped: a hub URL with whitespace, a control
+// character, '#' or '"' is refused, and a token that is not [A-Za-z0-9_]
+// (what the hub issues), so neither can add keys or cut the line.
+Result<void> check_conf_hub_url(const std::string& url);
+Result<void> check_conf_token(const std::string& token);
+
 // /etc/drover/agent.conf for drover-agent --config: hub, ca, signing-key,
 // token, data-dir /var/lib/drover, labels, apply; insecure = true for ws://.
+// plan.hub_url and plan.token must have passed the checks above.
 std::string agent_conf(const ProvisionPlan& plan);
 
 // drover-agent.service: restart always, state in /var/lib/drover

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include "common/text.h"
 
@@ -127,10 +128,9 @@ Result<void> TarArchive::add_entry(std::string_view path, char type, unsigned mo
     return {};
 }
 
-std::string TarArchive::finish() const {
-    std::string out = bytes_;
-    out.append(2 * kBlock, '\0');
-    return out;
+std::string TarArchive::finish() && {
+    bytes_.append(2 * kBlock, '\0');
+    return std::move(bytes_);
 }
 
 Result<std::string> gzip_bytes(std::string_view data) {

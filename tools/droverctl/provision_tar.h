@@ -27,8 +27,9 @@ public:
     Result<void> add_file(std::string_view path, std::string_view data, unsigned mode);
     Result<void> add_symlink(std::string_view path, std::string_view target);
 
-    // The archive so far, closed with the two zero blocks ustar ends with.
-    std::string finish() const;
+    // The archive, closed with the two zero blocks ustar ends with; its
+    // bytes move out (std::move(tar).finish()).
+    std::string finish() &&;
 
 private:
     Result<void> add_entry(std::string_view path, char type, unsigned mode, std::string_view data,

@@ -48,6 +48,22 @@ Result<CommandArgs> parse_token_create_args(std::span<const std::string> args) {
     return parse_args(args, {"--labels", "--uses", "--ttl"}, {"--push", "--viewer"});
 }
 
+Result<void> add_token_limits(json& body, const std::optional<std::string>& uses, std::string_view uses_flag,
+                              const std::optional<std::string>& ttl, std::string_view ttl_flag) {
+    if (uses) {
+        auto n = parse_u64(*uses);
+        if (!n || *n == 0 || *n > static_cast<uint64_t>(INT64_MAX))
+            return fail(cat(uses_flag, " ", quoted(*uses), ": must be a whole number of at least 1"));
+        body["uses"] = static_cast<int64_t>(*n);
+    }
+    if (ttl) {
+        auto ms = parse_duration_ms(*ttl);
+        if (!ms || *ms <= 0) return fail(cat(ttl_flag, " ", quoted(*ttl), ": use a duration like 30d, 12h, 15m or 45s"));
+        body["ttl"] = *ttl;
+    }
+    return {};
+}
+
 Result<json> token_create_request(const CommandArgs& args) {
     if (!args.positionals.empty()) return fail(cat("unexpected argument ", quoted(args.positionals.front())));
     bool push = args.has("--push"), viewer = args.has("--viewer");
@@ -66,17 +82,8 @@ Result<json> token_create_request(const CommandArgs& args) {
         if (!labels) return std::unexpected(labels.error());
         body["labels"] = *labels;
     }
-    if (auto uses = args.value("--uses")) {
-        auto n = parse_u64(*uses);
-        if (!n || *n == 0 || *n > static_cast<uint64_t>(INT64_MAX))
-            return fail(cat("--uses ", quoted(*uses), ": must be a whole number of at least 1"));
-        body["uses"] = static_cast<int64_t>(*n);
-    }
-    if (auto ttl = args.value("--ttl")) {
-        auto ms = parse_duration_ms(*ttl);
-        if (!ms || *ms <= 0) return fail(cat("--ttl ", quoted(*ttl), ": use a duration like 30d, 12h, 15m or 45s"));
-        body["ttl"] = *ttl;
-    }
+    if (auto ok = add_token_limits(body, args.value("--uses"), "--uses", args.value("--ttl"), "--ttl"); !ok)
+        return std::unexpected(ok.error());
     return body;
 }
 

@@ -9,8 +9,10 @@
 // droverctl token revoke ID
 //   DELETE /api/v1/tokens/ID; exit 4 when there is no such token.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "tools/droverctl/command_line.h"
 #include "tools/droverctl/context.h"
@@ -29,6 +31,11 @@ Result<CommandArgs> parse_token_create_args(std::span<const std::string> args);
 // error, as are both together. Labels, uses (a positive whole number) and
 // ttl (a positive duration) are checked here.
 Result<nlohmann::json> token_create_request(const CommandArgs& args);
+// Checks uses (a positive whole number) and ttl (a positive duration) and
+// sets them in body when given; errors name the flag they came from
+// (token create's --uses/--ttl, provision's --token-uses/--token-ttl).
+Result<void> add_token_limits(nlohmann::json& body, const std::optional<std::string>& uses, std::string_view uses_flag,
+                              const std::optional<std::string>& ttl, std::string_view ttl_flag);
 // "created registration token tok_1 (labels role=gw; 5 uses; expires ...)"
 // or, when the answer's kind is "push" or "viewer",
 // "created push token tok_2 (never expires)".

@@ -110,6 +110,22 @@ TEST_CASE("provision derives the agent's URL from --hub and writes Kubernetes YA
     CHECK(mode_of(dir / "agent.yaml") == 0600);
 }
 
+TEST_CASE("a token agent.conf cannot hold safely is refused, and named for revoking") {
+    LoopbackHttpServer hub([](const RecordedRequest& r) {
+        if (r.method == "POST" && r.path == "/api/v1/tokens")
+            return CannedReply{201, R"({"id":"tok_8","kind":"registration","token":"drv_reg_x\nhub = wss://evil"})"};
+        return provisioning_hub(r);
+    });
+    TempDir dir;
+    auto run = droverctl({"provision", "--out", dir / "o.tar.gz", "--agent-binary", "/bin/true"},
+                         {{"DROVER_HUB", hub.url()}, {"DROVER_TOKEN", "admin"}});
+    CHECK(run.code == 1);
+    CHECK(run.err ==
+          "droverctl: the hub's token holds \"\\x0a\": agent.conf takes only letters, digits and '_' in a token; the "
+          "token it was made for is unused: droverctl token revoke tok_8\n");
+    CHECK_FALSE(read_file(dir / "o.tar.gz"));
+}
+
 TEST_CASE("provision refuses bad options before asking the hub for a token") {
     LoopbackHttpServer hub(provisioning_hub);
     TempDir dir;
@@ -129,6 +145,9 @@ TEST_CASE("provision refuses bad options before asking the hub for a token") {
     CHECK(err_of({"--out", dir / "x", "--token-uses", "0"}).find("--token-uses \"0\"") != std::string::npos);
     CHECK(err_of({"--out", dir / "x", "--token-ttl", "soon"}).find("--token-ttl \"soon\"") != std::string::npos);
     CHECK(err_of({"--out", dir / "x", "--hub-url", "https://h"}).find("starts with wss://") != std::string::npos);
+    CHECK(err_of({"--out", dir / "x", "--hub-url", "wss://h\ninsecure = true"}) ==
+          "droverctl: --hub-url: hub URL \"wss://h\\x0ainsecure = true\": an agent's hub URL cannot hold whitespace, "
+          "control characters, '#' or '\"' (see 'droverctl provision --help')\n");
     CHECK(err_of({"--out", dir / "x", "--name-from", "serial"}).find("only hostname") != std::string::npos);
     CHECK(hub.requests().empty());
 

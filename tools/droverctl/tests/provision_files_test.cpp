@@ -82,6 +82,20 @@ TEST_CASE("apply targets are checked as the agent checks them, with paths a unit
         CHECK_FALSE_MESSAGE(check_apply_target(bad), bad);
 }
 
+TEST_CASE("values that would add a key to agent.conf or cut its line are refused") {
+    CHECK(check_conf_hub_url("wss://hub.example:8443/v1/agent"));
+    for (const char* bad : {"wss://h\ntoken = stolen", "wss://h #x", "wss://h#x", "wss://h\t", "wss://h\"", "wss://h\x7f"})
+        CHECK_FALSE_MESSAGE(check_conf_hub_url(bad), bad);
+    CHECK(check_conf_hub_url("wss://h #x").error().message ==
+          "hub URL \"wss://h #x\": an agent's hub URL cannot hold whitespace, control characters, '#' or '\"'");
+
+    CHECK(check_conf_token("drv_reg_0a1B"));
+    for (const char* bad : {"", "drv reg", "drv_reg\nhub = wss://evil", "drv#x", "drv-reg", "\"drv\""})
+        CHECK_FALSE_MESSAGE(check_conf_token(bad), bad);
+    CHECK(check_conf_token("drv #x").error().message ==
+          "the hub's token holds \" \": agent.conf takes only letters, digits and '_' in a token");
+}
+
 TEST_CASE("the agent's hub URL comes from the API's: https becomes wss, http ws, the path is dropped") {
     CHECK(*agent_hub_url("https://hub.example:8443") == "wss://hub.example:8443");
     CHECK(*agent_hub_url("https://hub.example:8443/") == "wss://hub.example:8443");
