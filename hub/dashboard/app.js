@@ -235,8 +235,9 @@ async function startEvents(s) {
     renderEvents();
   } catch (e) {
     if (s.closed) return;
-    // Without a starting point the stream replays what it stored.
-    s.lastEventId = 0;
+    // No starting point: lastEventId stays null, so the stream sends no
+    // since= and starts from now (since=0 would replay the oldest events
+    // as if they were new).
   }
   runStream(s);
 }
@@ -325,15 +326,40 @@ function onMessage(s, event, data, id) {
     addEvent(s, body);
     // A refused commit changes no agent, only the fleet page's summary.
     if (current && current.route.page === 'fleet' && REVISION_EVENTS.includes(body.kind)) scheduleRefresh();
+    // New labels may make a bundle target an agent its page does not list.
+    if (current && current.route.page === 'bundle' && body.kind === 'labels') scheduleRefresh();
   } else if (event === 'change') {
-    if (current && concerns(current.route, body)) scheduleRefresh();
+    if (current && concerns(current, body)) scheduleRefresh();
+  } else if (event === 'error') {
+    // The hub ended the stream: its token was revoked or has expired.
+    signOut(typeof body.error === 'string' ? body.error : 'the hub ended this session');
+  } else if (event === 'gap') {
+    // More was missed than the hub replays: the recent list, read again.
+    reloadEvents(s, Number(body.until));
   }
 }
 
-function concerns(r, change) {
+async function reloadEvents(s, until) {
+  try {
+    const list = await api('/api/v1/events?limit=' + MAX_EVENTS, s.token);
+    if (s.closed || !Array.isArray(list)) return;
+    s.events = list.slice(0, MAX_EVENTS);
+    s.lastEventId = Math.max(s.lastEventId ?? 0, Number.isFinite(until) ? until : 0);
+    renderEvents();
+    scheduleRefresh();
+  } catch {
+    // The stream goes on; the list catches up with the next events.
+  }
+}
+
+function concerns(page, change) {
   if (change.all) return true;
-  if (r.page === 'agent') return Array.isArray(change.agents) && change.agents.includes(r.name);
-  return true;  // the fleet page and a bundle page count every agent
+  const r = page.route;
+  const named = Array.isArray(change.agents) ? change.agents : [];
+  if (r.page === 'agent') return named.includes(r.name);
+  // A bundle page: the agents it lists (all of them until it has loaded).
+  if (r.page === 'bundle') return !page.agents || named.some((n) => page.agents.has(n));
+  return true;  // the fleet page counts every agent
 }
 
 // ---- events list ------------------------------------------------------------
@@ -663,13 +689,12 @@ function agentPage(r) {
 // ---- bundle page --------------------------------------------------------------
 
 function bundlePage(r) {
-  return simplePage(r, r.name, async () => {
-    // The bundle lists names by state; which of them are offline comes from
-    // the agents list (the first 1000 offline agents mark their names).
-    const [b, offline] = await Promise.all([
-      api('/api/v1/bundles/' + encodeURIComponent(r.name)),
-      api('/api/v1/agents?state=Offline&limit=1000').catch(() => ({ items: [] }))]);
-    const offlineNames = new Set((offline.items || []).map((a) => a.name));
+  return simplePage(r, r.name, async (page) => {
+    // The bundle lists names by state, and which targeted agents have no
+    // session (offline_agents); changes to other agents leave the page be.
+    const b = await api('/api/v1/bundles/' + encodeURIComponent(r.name));
+    const offlineNames = new Set(Array.isArray(b.offline_agents) ? b.offline_agents : []);
+    page.agents = new Set(Object.values(b.agents || {}).flatMap((names) => (Array.isArray(names) ? names : [])));
     const out = [h('p', null, 'Changed in commit ', h('span', { class: 'mono', title: b.commit || '' }, short(b.commit)),
       ', deployed revision ', h('span', { class: 'mono', title: b.revision || '' }, short(b.revision)))];
     out.push(h('div', { class: 'tiles' }, COUNTS.map(([t, k]) =>

@@ -1,5 +1,7 @@
 #include "tools/droverctl/agents_command.h"
 
+#include <algorithm>
+#include <optional>
 #include <ostream>
 #include <set>
 
@@ -37,10 +39,7 @@ const char* const kAgentHelp =
 
 namespace {
 
-constexpr size_t kPageSize = 500;  // the hub allows 1000; 500 keeps each answer small
-constexpr size_t kShortRevision = 12;
-
-std::string short_revision(const std::string& revision) { return revision.substr(0, kShortRevision); }
+constexpr size_t kPageSize = 1000;  // the most the hub gives in one answer
 
 }  // namespace
 
@@ -134,7 +133,7 @@ std::string format_agent(const json& agent, int64_t now_ms) {
     Table table({"BUNDLE", "STATE", "REVISION", "IN SYNC", "MESSAGE"});
     for (const json& b : bundles) {
         std::string revision = text_field(b, "revision");
-        table.add_row({text_field(b, "bundle"), text_field(b, "state"), revision.empty() ? "-" : short_revision(revision),
+        table.add_row({text_field(b, "bundle"), text_field(b, "state"), short_commit(revision),
                        bool_field(b, "out_of_sync") ? "no" : "yes", text_field(b, "message")});
     }
     return out + table.render();
@@ -150,22 +149,30 @@ int run_agents(const Context& ctx, std::span<const std::string> args) {
     std::string cursor;
     std::set<std::string> cursors_seen;
     int64_t total = 0;
-    while (true) {
+    // A hub that hands out fresh cursors forever is stopped after the pages
+    // its first total needs, plus two for agents registered meanwhile.
+    std::optional<int64_t> max_pages;
+    for (int64_t pages = 1;; ++pages) {
         size_t page = query->limit ? std::min(kPageSize, query->limit - items.size()) : kPageSize;
         auto answer = client->get(agents_page_path(*query, page, cursor));
         if (!answer) return ctx.api_failure(answer.error());
         if (!answer->is_object() || !answer->contains("items") || !(*answer)["items"].is_array())
             return ctx.failure("hub answered GET /api/v1/agents without an items array");
-        for (json& item : (*answer)["items"]) {
+        json& page_items = (*answer)["items"];
+        for (json& item : page_items) {
             if (query->limit && items.size() == query->limit) break;
             items.push_back(std::move(item));
         }
         total = int_field(*answer, "total");
+        if (!max_pages) max_pages = (std::max<int64_t>(total, 0) + kPageSize - 1) / kPageSize + 2;
         cursor = text_field(*answer, "continue");
-        if (cursor.empty() || (query->limit && items.size() >= query->limit)) break;
+        if (cursor.empty() || page_items.empty() || (query->limit && items.size() >= query->limit)) break;
         // A hub that hands out the same cursor twice would page forever.
         if (!cursors_seen.insert(cursor).second)
             return ctx.failure("hub answered GET /api/v1/agents with a continue cursor it gave before");
+        if (pages >= *max_pages)
+            return ctx.failure(cat("hub answered GET /api/v1/agents with more than ", *max_pages,
+                                   " pages for a total of ", total, " agents"));
     }
 
     if (ctx.options.output == OutputFormat::json) {

@@ -42,12 +42,7 @@ const char* const kBundleHelp =
 
 namespace {
 
-constexpr size_t kShortRevision = 12;
 constexpr size_t kNamesShown = 10;
-
-std::string short_commit(const std::string& commit) {
-    return commit.empty() ? std::string("-") : commit.substr(0, kShortRevision);
-}
 
 std::string count(const json& b, const char* field) { return cat(int_field(b, field)); }
 

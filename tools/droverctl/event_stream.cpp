@@ -62,9 +62,6 @@ Result<void> SseParser::line(std::string_view text) {
         if (has_data_) data_ += '\n';
         data_ += value;
         has_data_ = true;
-    } else if (field == "id") {
-        // An id with a NUL is ignored, as the format says.
-        if (value.find('\0') == std::string_view::npos) last_id_ = value;
     } else if (field == "retry") {
         auto ms = parse_u64(value);
         if (ms && *ms <= 24ULL * 3600 * 1000) retry_ms_ = static_cast<int64_t>(*ms);
@@ -78,7 +75,6 @@ void SseParser::dispatch() {
         SseMessage m;
         if (!event_.empty()) m.event = event_;
         m.data = std::move(data_);
-        m.id = last_id_;
         on_message_(m);
     }
     event_.clear();

@@ -3,7 +3,8 @@
 // incrementally: bytes go in as the network delivers them, split anywhere
 // (inside a line, between "\r" and "\n"), complete messages come out.
 //
-//   id: 42            sets the last event id (kept across messages)
+//   id: 42            ignored: the hub's events carry their id in their data,
+//                     which is what droverctl resumes from
 //   event: event      the message's type (default "message")
 //   data: {...}       one line of data; several are joined with "\n"
 //   retry: 2000       the reconnection delay the server asks for
@@ -26,7 +27,6 @@ namespace drover::ctl {
 struct SseMessage {
     std::string event = "message";
     std::string data;
-    std::string id;  // the last event id when the message was dispatched
 };
 
 class SseParser {
@@ -41,8 +41,6 @@ public:
     // After an error every later call fails too.
     Result<void> feed(std::string_view bytes);
 
-    // The id of the newest "id:" field seen ("" before any).
-    const std::string& last_event_id() const { return last_id_; }
     // The newest "retry:" the server sent, in milliseconds.
     std::optional<int64_t> retry_ms() const { return retry_ms_; }
 
@@ -56,7 +54,7 @@ private:
     bool after_cr_ = false;        // the last byte fed was "\r": a "\n" next belongs to it
     size_t bom_matched_ = 0;       // bytes of a leading UTF-8 BOM seen; 3: past it
     std::optional<Error> failed_;
-    std::string event_, data_, last_id_;
+    std::string event_, data_;
     bool has_data_ = false;
     std::optional<int64_t> retry_ms_;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -39,6 +40,7 @@ namespace {
 
 constexpr size_t kFollowRecent = 10;
 constexpr int64_t kDefaultRetryMs = 2'000;
+constexpr int64_t kMinRetryMs = 500;  // a hub asking for less is not obeyed: no reconnect storms
 constexpr int64_t kMaxBackoffMs = 30'000;
 constexpr size_t kTimeWidth = 20;  // "2026-11-21T08:00:00Z"
 constexpr size_t kKindWidth = 10;  // "registered"
@@ -97,6 +99,7 @@ private:
     const EventsQuery& query_;
     int64_t last_id_ = 0;
     int64_t retry_ms_ = kDefaultRetryMs;
+    std::optional<std::string> refused_;  // the hub's `event: error`
 };
 
 void Follower::print(const json& event) {
@@ -109,10 +112,20 @@ void Follower::print(const json& event) {
 }
 
 void Follower::on_message(const SseMessage& m) {
-    if (m.event != "event") return;  // "change" is for dashboards; others are unknown
-    json event = json::parse(m.data, nullptr, false);
-    if (!event.is_object()) return;
-    print(event);
+    json body = json::parse(m.data, nullptr, false);
+    if (!body.is_object()) return;
+    if (m.event == "event") return print(body);
+    if (m.event == "gap") {
+        // The hub replays at most 1000 events: name the ones it did not.
+        ctx_.err << "droverctl: events after id " << int_field(body, "after") << " up to id "
+                 << int_field(body, "until") << " were too many to replay; 'droverctl events --limit N' lists them\n";
+        ctx_.err.flush();
+        if (int_field(body, "until") > last_id_) last_id_ = int_field(body, "until");
+    } else if (m.event == "error") {
+        // The stream's token stopped working (revoked, expired): retrying cannot mend that.
+        refused_ = printable(text_field(body, "error"));
+    }
+    // "change" is for dashboards; others are unknown.
 }
 
 bool Follower::wait(int64_t ms) const {
@@ -139,8 +152,12 @@ int Follower::run() {
 
     bool noted = false;  // the current outage is already on stderr
     int64_t backoff = 0;
+    // The since= of the last stream the parser refused: the same refusal
+    // twice from the same point will not mend by retrying.
+    std::optional<int64_t> unparsable_since;
     while (!stopped()) {
         bool delivered = false, unparsable = false;
+        const int64_t since = last_id_;
         SseParser parser([this](const SseMessage& m) { on_message(m); });
         StreamRequest request;
         request.idle_timeout_ms = query_.idle_timeout_ms;
@@ -152,9 +169,10 @@ int Follower::run() {
             return ok;
         };
         auto end = client_.stream(
-            "/api/v1/events" + query_string({{"kind", query_.kind}, {"since", std::to_string(last_id_)}}), request);
-        if (parser.retry_ms()) retry_ms_ = std::max<int64_t>(*parser.retry_ms(), 1);
+            "/api/v1/events" + query_string({{"kind", query_.kind}, {"since", std::to_string(since)}}), request);
+        if (parser.retry_ms()) retry_ms_ = std::max(*parser.retry_ms(), kMinRetryMs);
         if (end && *end == StreamEnd::stopped) break;
+        if (refused_) return ctx_.failure(cat("the hub ended the event stream: ", *refused_));
 
         std::string why = end ? std::string("the hub closed it") : end.error().message;
         if (!end) {
@@ -165,6 +183,10 @@ int Follower::run() {
             bool fatal = (e.kind == ApiError::Kind::refused && e.http_status != 503) ||
                          (e.kind == ApiError::Kind::bad_response && !unparsable);
             if (fatal) return ctx_.api_failure(e);
+            if (unparsable) {
+                if (unparsable_since == since) return ctx_.api_failure(e);
+                unparsable_since = since;
+            }
         }
         if (delivered) {
             noted = false;

@@ -50,4 +50,6 @@ std::string labels_text(const json& labels) {
     return out;
 }
 
+std::string short_commit(const std::string& commit) { return commit.empty() ? std::string("-") : commit.substr(0, 12); }
+
 }  // namespace drover::ctl

@@ -20,5 +20,9 @@ const nlohmann::json& object_field(const nlohmann::json& obj, const char* key);
 const nlohmann::json& array_field(const nlohmann::json& obj, const char* key);
 // {"k":"v",...} -> "k=v,k2=v2" (non-string values skipped); "" when empty.
 std::string labels_text(const nlohmann::json& labels);
+// A commit id as droverctl shows it: its first 12 characters; "-" for ""
+// (a hub that predates the field, or nothing deployed) rather than a blank
+// cell.
+std::string short_commit(const std::string& commit);
 
 }  // namespace drover::ctl

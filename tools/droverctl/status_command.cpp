@@ -22,14 +22,6 @@ const char* const kStatusHelp =
     "counts every state. -o json prints the hub's answer to GET /api/v1/status.\n";
 namespace {
 
-constexpr size_t kShortRevision = 12;
-
-std::string short_revision(const std::string& revision) { return revision.substr(0, kShortRevision); }
-
-// "-" rather than a blank cell: a hub that predates the field, or a bundle
-// whose last change it does not know.
-std::string short_commit(const std::string& commit) { return commit.empty() ? "-" : short_revision(commit); }
-
 std::string revision_lines(const json& status) {
     const json& revision = object_field(status, "revision");
     std::string commit = text_field(revision, "commit");
@@ -38,12 +30,12 @@ std::string revision_lines(const json& status) {
         out = "Revision: none deployed yet (git push to the hub's repository, DATA/fleet.git)\n";
     } else {
         std::string at = text_field(revision, "deployed_at");
-        out = cat("Revision: ", short_revision(commit), at.empty() ? std::string() : "  deployed " + at, "\n");
+        out = cat("Revision: ", short_commit(commit), at.empty() ? std::string() : "  deployed " + at, "\n");
     }
     const json& error = object_field(revision, "error");
     if (!error.empty()) {
         std::string refused = text_field(error, "commit");
-        out += cat("ERROR: commit ", refused.empty() ? std::string("(unknown)") : short_revision(refused),
+        out += cat("ERROR: commit ", refused.empty() ? std::string("(unknown)") : short_commit(refused),
                    " was refused, ", commit.empty() ? "nothing is deployed" : "the revision above stays deployed",
                    ": ", printable(text_field(error, "message")), "\n");
     }
@@ -105,7 +97,7 @@ std::string bundles_section(const json& status) {
     Table table({"NAME", "COMMIT", "REVISION", "READY", "NOT READY", "STATES"});
     for (const json& b : bundles) {
         table.add_row({text_field(b, "name"), short_commit(text_field(b, "commit")),
-                       short_revision(text_field(b, "revision")),
+                       short_commit(text_field(b, "revision")),
                        cat(int_field(b, "ready"), "/", int_field(b, "targeted")), cat(int_field(b, "not_ready")),
                        states_text(object_field(b, "states"))});
     }

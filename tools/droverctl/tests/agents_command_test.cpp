@@ -2,6 +2,7 @@
 // tables, -o json, and exit codes, against a loopback hub.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
@@ -114,7 +115,7 @@ TEST_CASE("agents follows continue through every page, and --limit caps the rows
     REQUIRE(items.size() == 25);
     CHECK(items[0]["name"] == "edge-00");
     CHECK(items[24]["name"] == "edge-24");
-    // One page of up to 500 holds them all.
+    // One page of up to 1000 holds them all.
     CHECK(hub.requests().size() == 1);
 
     auto capped = droverctl({"agents", "--limit", "7"}, env, kAtTen);
@@ -132,8 +133,8 @@ TEST_CASE("agents keeps asking while the hub hands out smaller pages than asked 
     CHECK(json::parse(run.out).size() == 25);
     auto sent = hub.requests();
     REQUIRE(sent.size() == 3);
-    CHECK(sent[1].path == "/api/v1/agents?limit=500&continue=edge-09");
-    CHECK(sent[2].path == "/api/v1/agents?limit=500&continue=edge-19");
+    CHECK(sent[1].path == "/api/v1/agents?limit=1000&continue=edge-09");
+    CHECK(sent[2].path == "/api/v1/agents?limit=1000&continue=edge-19");
 
     auto limited = droverctl({"-o", "json", "--hub", hub.url(), "--token", "t", "agents", "--limit", "15"});
     CHECK(json::parse(limited.out).size() == 15);
@@ -151,6 +152,32 @@ TEST_CASE("a hub that repeats a continue cursor is caught instead of paging fore
     CHECK(hub.requests().size() == 2);
 }
 
+TEST_CASE("a hub handing out fresh cursors is stopped by an empty page, or after the pages its total needs") {
+    std::atomic<int> calls = 0;  // the server thread counts
+    LoopbackHttpServer empty_page([&calls](const RecordedRequest&) {
+        int call = ++calls;
+        json items = call == 1 ? json::array({agent("a", true, "")}) : json::array();
+        return CannedReply{200, json{{"items", items}, {"continue", cat("c", call)}, {"total", 1}}.dump()};
+    });
+    auto stopped = droverctl({"-o", "json", "--hub", empty_page.url(), "--token", "t", "agents"});
+    CHECK_MESSAGE(stopped.code == 0, stopped.err);
+    CHECK(json::parse(stopped.out).size() == 1);
+    CHECK(empty_page.requests().size() == 2);
+
+    // 1500 agents need two pages of 1000; two more are allowed, then it stops.
+    std::atomic<int> served = 0;
+    LoopbackHttpServer endless([&served](const RecordedRequest&) {
+        int n = ++served;
+        return CannedReply{
+            200, json{{"items", json::array({agent(cat("a", n), true, "")})}, {"continue", cat("c", n)},
+                      {"total", 1500}}.dump()};
+    });
+    auto run = droverctl({"--hub", endless.url(), "--token", "t", "agents"});
+    CHECK(run.code == 1);
+    CHECK(run.err == "droverctl: hub answered GET /api/v1/agents with more than 4 pages for a total of 1500 agents\n");
+    CHECK(endless.requests().size() == 4);
+}
+
 TEST_CASE("agents passes the filters on; nothing matching is said in words; the hub's 400 exits 1") {
     LoopbackHttpServer hub([](const RecordedRequest& r) {
         if (r.path.find("selector=%3D") != std::string::npos)
@@ -161,7 +188,7 @@ TEST_CASE("agents passes the filters on; nothing matching is said in words; the 
     auto none = droverctl({"agents", "-l", "ring=canary", "--state", "Offline"}, env);
     CHECK(none.code == 0);
     CHECK(none.out == "No agents match.\n");
-    CHECK(hub.requests()[0].path == "/api/v1/agents?selector=ring%3Dcanary&state=Offline&limit=500");
+    CHECK(hub.requests()[0].path == "/api/v1/agents?selector=ring%3Dcanary&state=Offline&limit=1000");
     CHECK(droverctl({"agents"}, env).out == "No agents registered yet (create a token: droverctl token create).\n");
     auto bad = droverctl({"agents", "-l", "="}, env);
     CHECK(bad.code == 1);

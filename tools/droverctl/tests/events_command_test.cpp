@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
+#include "tools/droverctl/event_stream.h"
 #include "tools/droverctl/events_command.h"
 #include "tools/droverctl/tests/in_process.h"
 #include "tools/droverctl/tests/loopback_http_server.h"
@@ -162,7 +163,8 @@ TEST_CASE("--follow -o json prints one object per line, oldest first, and passes
 
 TEST_CASE("failed reconnects back off quietly: one note per drop, a full hub (503) is retried") {
     CannedReply full{503, R"({"error":"this hub already serves 64 live event streams; try again later"})"};
-    ScriptedHub hub(json::array(), {streamed({"retry: 5\n\n"}), full, full, full});
+    // The hub asks for 5 ms; droverctl waits at least 500.
+    ScriptedHub hub(json::array(), {streamed({"retry: 5\n\n"}), full, full});
     auto start = std::chrono::steady_clock::now();
     auto run = droverctl({"events", "--follow"}, env_for(hub.url()));
     auto elapsed = std::chrono::steady_clock::now() - start;
@@ -172,11 +174,34 @@ TEST_CASE("failed reconnects back off quietly: one note per drop, a full hub (50
           "droverctl: event stream dropped (the hub closed it); reconnecting\n"
           "droverctl: viewer token tok_v was revoked (HTTP 401)\n");
     auto sent = hub.requests();
-    REQUIRE(sent.size() == 6);
+    REQUIRE(sent.size() == 5);
     CHECK(sent[1].path == "/api/v1/events?since=0");  // nothing seen yet: everything after the list
-    CHECK(sent[5].path == "/api/v1/events?since=0");
-    // Waits of 5, 10, 20 and 40 ms: the delay doubles while attempts fail.
-    CHECK(elapsed >= std::chrono::milliseconds(75));
+    CHECK(sent[4].path == "/api/v1/events?since=0");
+    // Waits of 500, 1000 and 2000 ms: the delay doubles while attempts fail.
+    CHECK(elapsed >= std::chrono::milliseconds(3500));
+}
+
+TEST_CASE("a stream the parser refuses twice from the same since= ends --follow with the reason") {
+    std::string too_long = "data: " + std::string(SseParser::kMaxLine + 1, 'x');
+    auto refused = streamed({"retry: 10\n\n", sse_event(event(1, "push", "a")), too_long});
+    auto refused_again = streamed({"retry: 10\n\n", too_long});
+    // From since=0 the first stream delivers event 1 before its bad line, so
+    // the second starts from since=1; only the third repeats it.
+    ScriptedHub hub(json::array(), {refused, refused_again, refused_again, streamed({"retry: 10\n\n"})});
+    auto run = droverctl({"events", "--follow"}, env_for(hub.url()));
+    CHECK(run.code == 1);
+    CHECK(run.out == kHeader + line(1, "push", "a"));
+    auto sent = hub.requests();
+    REQUIRE(sent.size() == 4);
+    CHECK(sent[1].path == "/api/v1/events?since=0");
+    CHECK(sent[2].path == "/api/v1/events?since=1");
+    CHECK(sent[3].path == "/api/v1/events?since=1");
+    auto lines = split(run.err, '\n');
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0].find("droverctl: event stream dropped (") == 0);
+    CHECK(lines[1].find("droverctl: event stream dropped (") == 0);
+    CHECK(lines[2].find("droverctl: hub's answer to GET /api/v1/events?since=1: ") == 0);
+    CHECK(lines[2].find("an event stream line is longer than 1024 KiB") != std::string::npos);
 }
 
 TEST_CASE("a stream that goes silent past --idle-timeout counts as a drop") {
@@ -240,4 +265,20 @@ TEST_CASE("SIGINT ends --follow with exit 0 and gives the signal back afterwards
     struct sigaction after{};
     sigaction(SIGINT, nullptr, &after);
     CHECK((after.sa_handler == before.sa_handler));
+}
+
+TEST_CASE("--follow ends with the hub's reason when it ends the stream, and names a gap it could not replay") {
+    ScriptedHub hub(json::array({event(1, "push", "first")}),
+                    {
+                        streamed({"retry: 10\n\n", "event: gap\ndata: {\"after\":1,\"until\":1500}\n\n",
+                                  sse_event(event(1501, "push", "later")),
+                                  "event: error\ndata: {\"error\":\"viewer token tok_v has expired\"}\n\n"}),
+                    });
+    auto run = droverctl({"events", "--follow"}, env_for(hub.url()));
+    CHECK(run.code == 1);
+    CHECK(run.out == kHeader + line(1, "push", "first") + line(1501, "push", "later"));
+    CHECK(run.err ==
+          "droverctl: events after id 1 up to id 1500 were too many to replay; 'droverctl events --limit N' lists them\n"
+          "droverctl: the hub ended the event stream: viewer token tok_v has expired\n");
+    CHECK(hub.requests().size() == 2);  // no reconnect after the refusal
 }

@@ -51,7 +51,7 @@ TEST_CASE("the bundles table shows the commit that last changed each bundle, \"-
           "web       c0ffee012345   3f2a1b9c0d4e   1/1     0           Ready=1\n"
           "infra     -              3f2a1b9c0d4e   0/0     0\n"
           "old-hub   -              3f2a1b9c0d4e   0/0     0\n"
-          "odd       -                             0/0     0\n");
+          "odd       -              -              0/0     0\n");
 }
 
 TEST_CASE("a fresh hub: nothing deployed, no agents, no bundles") {
