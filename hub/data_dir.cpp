@@ -53,4 +53,12 @@ Result<InitReport> init_data_dir(const DataDir& dir, const std::vector<std::stri
     return InitReport{admin};
 }
 
+Result<void> check_hub_data_dir(const DataDir& dir) {
+    for (auto& path : {dir.store(), dir.signing_key()})
+        if (!exists(path))
+            return fail(cat(dir.root, " is not a hub data directory (", path,
+                            " is missing; drover-hub init --data DIR makes one)"));
+    return {};
+}
+
 }  // namespace drover::hub

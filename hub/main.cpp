@@ -1,4 +1,5 @@
 // drover-hub: `init` makes a data directory, `serve` runs the hub.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -21,12 +22,14 @@
 #include "hub/git/upstream.h"
 #include "hub/server/git_endpoint.h"
 #include "hub/server/git_watcher.h"
+#include "hub/server/hub_limits.h"
 #include "hub/server/lws_server.h"
 #include "hub/server/metrics.h"
 #include "hub/server/push_handler.h"
 #include "hub/server/upstream_mirror.h"
 #include "hub/server/webhook_signature.h"
 #include "hub/server/worker_pool.h"
+#include "hub/signing_keys.h"
 #include "hub/store/sqlite_store.h"
 
 using namespace drover;
@@ -40,7 +43,8 @@ constexpr const char* kUsage = R"(usage:
       server certificate (SANs from --hostname; default localhost, 127.0.0.1, ::1),
       spec-signing key and admin token.
   drover-hub serve --data DIR [--listen ADDR:PORT] [--branch main] [--insecure]
-                   [--idle-timeout 180s] [--git-anonymous-read] [--git-allow-force-push]
+                   [--idle-timeout 180s] [--credential-max-age 30d] [--limit NAME=VALUE]...
+                   [--git-anonymous-read] [--git-allow-force-push]
                    [--git-upstream URL [--git-branch B] [--git-interval 60s]
                     [--git-webhook-secret-file FILE] [--git-ssh-key FILE]
                     [--git-user USER --git-password-file FILE]]
@@ -53,12 +57,26 @@ constexpr const char* kUsage = R"(usage:
       --insecure serves plain ws:// and http:// (loopback experiments only).
       --idle-timeout drops an agent session that sent nothing for that long (a
       dead link) and shows the agent offline; agents are asked to ping every third.
+      --credential-max-age rotates each agent's credential once it is that old,
+      without interrupting the agent (0s: only when `droverctl rotate-credential`
+      asks for it).
+      --limit changes one of the limits `drover-hub limits` lists (repeatable), e.g.
+      --limit spec-bytes=32MiB --limit registrations-per-minute=600.
       --git-anonymous-read lets anyone clone and fetch (pushes always need a token).
       --git-allow-force-push accepts non-fast-forward pushes.
       --git-upstream makes the hub a mirror: it follows branch B (default: --branch)
       of URL (https, ssh, file), fetching every --git-interval and when
       POST /api/v1/hooks/git arrives signed with the secret in
       --git-webhook-secret-file; pushes to the hub are refused.
+  drover-hub limits [--limit NAME=VALUE]...
+      List every limit the hub enforces, with its value and meaning.
+  drover-hub rotate-signing-key --data DIR
+      Replace the spec-signing key with a new ECDSA P-256 key, endorsed by the old
+      one in keys/signing-chain.json: agents pinned to any earlier key (by
+      --signing-key, provisioning or first contact) verify the endorsements and
+      re-pin on their next connection, and receive their specs signed anew. The
+      old private key is not kept. A running hub keeps the old key until it is
+      restarted; restart it to use the new one.
   drover-hub --help | --version
 )";
 
@@ -76,15 +94,17 @@ struct Args {
     bool insecure = false;
     std::string log_level = "info";
     std::chrono::milliseconds idle_timeout{180'000};
+    int64_t credential_max_age_ms = 30LL * 86'400'000;
     bool git_anonymous_read = false;
     bool git_allow_force_push = false;
     std::string git_upstream, git_branch, git_webhook_secret_file, git_ssh_key, git_user, git_password_file;
     std::chrono::milliseconds git_interval{60'000};
+    HubLimits limits;
 };
 
 Result<Args> parse_args(int argc, char** argv) {
     Args a;
-    if (argc < 2) return fail("missing command (init or serve)");
+    if (argc < 2) return fail("missing command (init, serve, limits or rotate-signing-key)");
     a.command = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string arg = argv[i];
@@ -103,6 +123,12 @@ Result<Args> parse_args(int argc, char** argv) {
             if (!ms || *ms < 300)
                 return fail(cat("--idle-timeout ", quoted(*v), " is not a duration of at least 300ms (like 180s)"));
             a.idle_timeout = std::chrono::milliseconds(*ms);
+        } else if (arg == "--credential-max-age" && (v = value())) {
+            auto ms = parse_duration_ms(*v);
+            if (!ms || (*ms != 0 && *ms < 1000))
+                return fail(cat("--credential-max-age ", quoted(*v),
+                                " is not a duration of at least 1s, or 0s (like 30d)"));
+            a.credential_max_age_ms = *ms;
         } else if (arg == "--git-interval" && (v = value())) {
             auto ms = parse_duration_ms(*v);
             if (!ms || *ms < 1000)
@@ -114,13 +140,15 @@ Result<Args> parse_args(int argc, char** argv) {
         else if (arg == "--git-ssh-key" && (v = value())) a.git_ssh_key = *v;
         else if (arg == "--git-user" && (v = value())) a.git_user = *v;
         else if (arg == "--git-password-file" && (v = value())) a.git_password_file = *v;
-        else if (arg == "--git-anonymous-read") a.git_anonymous_read = true;
+        else if (arg == "--limit" && (v = value())) {
+            if (auto ok = set_limit(a.limits, *v); !ok) return std::unexpected(ok.error());
+        } else if (arg == "--git-anonymous-read") a.git_anonymous_read = true;
         else if (arg == "--git-allow-force-push") a.git_allow_force_push = true;
         else if (arg == "--insecure") a.insecure = true;
         else if (!v) return std::unexpected(v.error());
         else return fail(cat("unknown option ", quoted(arg)));
     }
-    if (a.data.empty()) return fail("--data DIR is required");
+    if (a.data.empty() && a.command != "limits") return fail("--data DIR is required");
     if (a.git_upstream.empty() && (!a.git_branch.empty() || !a.git_webhook_secret_file.empty() ||
                                    !a.git_ssh_key.empty() || !a.git_user.empty() || !a.git_password_file.empty()))
         return fail("--git-branch, --git-webhook-secret-file, --git-ssh-key, --git-user and --git-password-file "
@@ -148,6 +176,37 @@ int run_init(const Args& args) {
               << "  " << dir.admin_token() << "    admin token (also below; keep it secret)\n\n"
               << "Admin token: " << report->admin_token << "\n\n"
               << "Next: drover-hub serve --data " << dir.root << "\n";
+    return 0;
+}
+
+int run_limits(const Args& args) {
+    auto limits = describe_limits(args.limits);
+    size_t name_width = 0, value_width = 0;
+    for (auto& l : limits) {
+        name_width = std::max(name_width, l.name.size());
+        value_width = std::max(value_width, l.value.size());
+    }
+    for (auto& l : limits)
+        std::cout << l.name << std::string(name_width + 2 - l.name.size(), ' ') << l.value
+                  << std::string(value_width + 2 - l.value.size(), ' ') << l.meaning << "\n";
+    return 0;
+}
+
+int run_rotate_signing_key(const Args& args) {
+    DataDir dir{args.data};
+    auto report = rotate_signing_key(dir);
+    if (!report) {
+        std::fprintf(stderr, "drover-hub: %s\n", report.error().message.c_str());
+        return 1;
+    }
+    std::cout << "Rotated the spec-signing key of " << dir.root << ": " << report->old_key << " -> "
+              << report->new_key << "\n"
+              << "  " << dir.signing_key() << ": the new private key (the old one is not kept)\n"
+              << "  " << dir.signing_pub() << ": the new public key\n"
+              << "  " << dir.signing_chain() << ": " << report->links
+              << " links, the new key endorsed by the old one\n\n"
+              << "Restart the running hub (drover-hub serve) to sign with the new key; until then it signs\n"
+              << "with the old one. Agents pinned to any earlier key re-pin when they next connect.\n";
     return 0;
 }
 
@@ -287,18 +346,24 @@ int run_serve(const Args& args) {
         log::error(store.error().message, " (did you run drover-hub init --data ", dir.root, "?)");
         return 1;
     }
-    auto key_pem = read_file(dir.signing_key(), 64 * 1024);
-    if (!key_pem) {
-        log::error(key_pem.error().message);
+    // The key and its rotation chain (hub/signing_keys.h); finishes a
+    // rotation a crash interrupted.
+    auto signing = load_signing_keys(dir);
+    if (!signing) {
+        log::error(signing.error().message);
         return 1;
     }
-    auto key = SigningKey::from_pem(*key_pem);
-    if (!key) {
-        log::error(dir.signing_key(), ": ", key.error().message);
-        return 1;
-    }
+    if (!signing->repaired.empty()) log::warn(signing->repaired);
+    const SigningKey* key = &signing->key;
     (*store)->all_agents_offline(unix_now_ms());
-    Fleet fleet(**store, key->public_pem(), unix_now_ms);
+    Fleet fleet(**store, signing->public_pem, unix_now_ms);
+    fleet.set_signing_chain(signing->chain);
+    if (signing->chain.size() > 1)
+        log::info("spec-signing key ", short_fingerprint(fleet.signing_key_id()), " (rotated ",
+                  signing->chain.size() - 1, signing->chain.size() == 2 ? " time" : " times",
+                  "; agents pinned to an earlier key follow keys/signing-chain.json)");
+    fleet.set_limits(args.limits);
+    fleet.set_credential_max_age_ms(args.credential_max_age_ms);
     if (!args.insecure) {
         auto ca_pem = read_file(dir.ca_cert(), 64 * 1024);
         if (!ca_pem) {
@@ -324,6 +389,7 @@ int run_serve(const Args& args) {
     GitWatcher watcher(dir.repo(), args.branch, *key, [&server](GitUpdate update) {
         server.post([&server, u = std::move(update)]() mutable { apply_update(server.fleet(), std::move(u)); });
     });
+    watcher.set_limits(args.limits.render);
 
     std::unique_ptr<UpstreamMirror> mirror;
     std::string webhook_secret;
@@ -344,6 +410,7 @@ int run_serve(const Args& args) {
             [&server](MirrorReport report) {
                 server.post([&server, report = std::move(report)] { apply_mirror_report(server.fleet(), report); });
             });
+        mirror->set_limits(args.limits.render);
         log::info("mirroring ", git::redacted_url(upstream->url), " (branch ", upstream->branch, ") every ",
                   args.git_interval.count() / 1000, " s; pushes to the hub are refused");
     }
@@ -366,6 +433,7 @@ int run_serve(const Args& args) {
     push_settings.allow_non_fast_forward = args.git_allow_force_push;
     push_settings.agent = git_options.agent;
     push_settings.metrics = &fleet.metrics();
+    push_settings.limits = args.limits.render;
     PushHandler push(
         push_settings, *key, [&watcher](GitUpdate update) { watcher.offer(std::move(update)); },
         [&watcher] { watcher.poke(); });
@@ -412,9 +480,11 @@ int main(int argc, char** argv) {
     try {
         if (args->command == "init") return run_init(*args);
         if (args->command == "serve") return run_serve(*args);
+        if (args->command == "limits") return run_limits(*args);
+        if (args->command == "rotate-signing-key") return run_rotate_signing_key(*args);
     } catch (const std::exception& e) {
         log::error("fatal: ", e.what());
         return 1;
     }
-    return usage_error(cat("unknown command ", quoted(args->command), " (want init or serve)"));
+    return usage_error(cat("unknown command ", quoted(args->command), " (want init, serve, limits or rotate-signing-key)"));
 }

@@ -30,6 +30,8 @@ const char* message_name(const v1::Envelope& envelope) {
         case v1::Envelope::kStatus: return "status";
         case v1::Envelope::kAck: return "ack";
         case v1::Envelope::kClose: return "close";
+        case v1::Envelope::kCredential: return "credential";
+        case v1::Envelope::kCredentialStored: return "credential_stored";
         case v1::Envelope::MSG_NOT_SET: break;
     }
     return "none";

@@ -24,6 +24,10 @@ std::string spec_signing_message(std::string_view bundle, std::string_view revis
     return cat("drover-spec-v1\n", bundle, "\n", revision, "\n", hex_encode(digest_raw), "\n");
 }
 
+std::string signing_key_rotation_message(std::string_view new_public_pem) {
+    return cat("drover signing-key rotation v1\n", new_public_pem);
+}
+
 std::string generate_p256_key_pem() {
     mbedtls_pk_context pk;
     mbedtls_pk_init(&pk);

@@ -17,6 +17,10 @@ namespace drover {
 // The exact bytes that are signed. Field separators cannot occur inside
 // bundle names or revisions (both validated), and the digest is hex.
 std::string spec_signing_message(std::string_view bundle, std::string_view revision, std::string_view digest_raw);
+// The exact bytes the previous spec-signing key signs to endorse its
+// successor (proto/signing_key_chain.h). Domain-separated from spec
+// messages, so no spec signature can pass for an endorsement or back.
+std::string signing_key_rotation_message(std::string_view new_public_pem);
 
 // A fresh ECDSA P-256 private key, PEM (SEC1).
 std::string generate_p256_key_pem();
@@ -51,6 +55,9 @@ class VerifyKey {
 public:
     static Result<VerifyKey> from_pem(std::string_view public_pem);
     bool verify(std::string_view message, std::string_view signature) const;
+    // SHA-256 of the public key's DER encoding (32 raw bytes): names the key
+    // whatever whitespace its PEM carries.
+    const std::string& fingerprint() const { return fingerprint_; }
 
 private:
     struct Free {

@@ -73,6 +73,10 @@ CREATE TABLE last_status (
     message TEXT NOT NULL
 );
 )sql",
+    // Keys the pinned spec-signing key was verifiably rotated from.
+    R"sql(
+ALTER TABLE identity ADD COLUMN signing_key_rotated_from TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

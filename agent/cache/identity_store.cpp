@@ -6,12 +6,14 @@ namespace drover::cache {
 
 IdentityStore::IdentityStore(sql::Db& db)
     : db_(db),
-      load_(db.prepare("SELECT agent_id, name, credential, signing_key_pem, hub_url FROM identity WHERE id = 1")),
+      load_(db.prepare("SELECT agent_id, name, credential, signing_key_pem, hub_url, signing_key_rotated_from "
+                       "FROM identity WHERE id = 1")),
       save_(db.prepare(
-          "INSERT INTO identity(id, agent_id, name, credential, signing_key_pem, hub_url) VALUES (1, ?, ?, ?, ?, ?) "
+          "INSERT INTO identity(id, agent_id, name, credential, signing_key_pem, hub_url, signing_key_rotated_from) "
+          "VALUES (1, ?, ?, ?, ?, ?, ?) "
           "ON CONFLICT(id) DO UPDATE SET agent_id = excluded.agent_id, name = excluded.name, "
           "credential = excluded.credential, signing_key_pem = excluded.signing_key_pem, "
-          "hub_url = excluded.hub_url")) {}
+          "hub_url = excluded.hub_url, signing_key_rotated_from = excluded.signing_key_rotated_from")) {}
 
 Identity IdentityStore::load() {
     Reuse s(load_);
@@ -22,13 +24,15 @@ Identity IdentityStore::load() {
         id.credential = s->text(2);
         id.signing_key_pem = s->text(3);
         id.hub_url = s->text(4);
+        id.signing_key_rotated_from = s->text(5);
     }
     return id;
 }
 
 void IdentityStore::save(const Identity& id) {
     Reuse s(save_);
-    s->bind(1, id.agent_id).bind(2, id.name).bind(3, id.credential).bind(4, id.signing_key_pem).bind(5, id.hub_url);
+    s->bind(1, id.agent_id).bind(2, id.name).bind(3, id.credential).bind(4, id.signing_key_pem).bind(5, id.hub_url)
+        .bind(6, id.signing_key_rotated_from);
     s->run();
 }
 

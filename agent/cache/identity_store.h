@@ -1,7 +1,8 @@
 #pragma once
 // Who this agent is to the hub: the id and credential issued at
 // registration, the name the hub registered, the hub's spec-signing public
-// key pinned on first Welcome, and the hub URL it registered with.
+// key pinned on first Welcome (and the keys it was rotated from), and the
+// hub URL it registered with.
 #include <string>
 
 #include "common/sqlite.h"
@@ -14,6 +15,11 @@ struct Identity {
     std::string credential;
     std::string signing_key_pem;  // empty until pinned
     std::string hub_url;
+    // Hex fingerprints (VerifyKey::fingerprint()) of the keys the pinned key
+    // was rotated from, each through a verified endorsement, space-separated
+    // (agent/session/session.h, pin_signing_key). "" for a key pinned
+    // directly.
+    std::string signing_key_rotated_from;
 
     bool registered() const { return !agent_id.empty() && !credential.empty(); }
 };

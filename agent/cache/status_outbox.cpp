@@ -1,5 +1,7 @@
 #include "agent/cache/status_outbox.h"
 
+#include <algorithm>
+
 #include "agent/cache/statement_reuse.h"
 #include "agent/cache/transaction_scope.h"
 #include "proto/states.h"
@@ -101,6 +103,7 @@ int64_t StatusOutbox::last_seq() {
 }
 
 void StatusOutbox::ensure_seq_above(int64_t floor) {
+    floor = std::min(floor, kMaxSeqFloor);
     WriteScope scope(db_);
     {
         Reuse s(insert_seq_);

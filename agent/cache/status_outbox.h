@@ -48,7 +48,12 @@ public:
     // The next seq handed out will be greater than floor. Used when the hub
     // says it has stored seqs this cache no longer remembers issuing (a
     // restored backup): new statuses must not look like duplicates to it.
+    // A floor above kMaxSeqFloor is taken as kMaxSeqFloor: no agent issues
+    // that many statuses, so only a broken hub claims more, and raising the
+    // seq to SQLite's maximum would make every later append fail (the agent
+    // could never queue a status, nor apply, again).
     void ensure_seq_above(int64_t floor);
+    static constexpr int64_t kMaxSeqFloor = int64_t{1} << 62;
     int64_t last_seq();
 
 private:

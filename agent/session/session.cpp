@@ -10,15 +10,55 @@
 #include "drover_config.h"
 #include "proto/desired_set.h"
 #include "proto/frame.h"
+#include "proto/signing_key_chain.h"
 #include "proto/states.h"
 
 namespace drover::session {
 
+namespace {
+
+bool has_word(const std::string& words, const std::string& word) {
+    for (auto& w : split(words, ' '))
+        if (w == word) return true;
+    return false;
+}
+
+// Identity::signing_key_rotated_from once the pinned key moves on through
+// rotation: what it held, then the keys just walked; the new key itself is
+// never its own ancestor. Bounded like the chain.
+std::string extend_rotated_from(const std::string& held, const KeyRotation& rotation, const VerifyKey& to) {
+    std::vector<std::string> words;
+    for (auto& w : split(held, ' '))
+        if (!w.empty()) words.push_back(w);
+    for (auto& fingerprint : rotation.from) words.push_back(hex_encode(fingerprint));
+    std::string own = hex_encode(to.fingerprint());
+    std::vector<std::string> kept;
+    for (auto& w : words)
+        if (w != own && std::find(kept.begin(), kept.end(), w) == kept.end()) kept.push_back(w);
+    if (kept.size() > kMaxSigningKeyChain) kept.erase(kept.begin(), kept.end() - kMaxSigningKeyChain);
+    std::string out;
+    for (auto& w : kept) out += (out.empty() ? "" : " ") + w;
+    return out;
+}
+
+}  // namespace
+
 Result<void> pin_signing_key(cache::Cache& cache, const std::string& pem) {
-    if (auto key = VerifyKey::from_pem(pem); !key) return fail(cat("not a usable public key: ", key.error().message));
+    auto key = VerifyKey::from_pem(pem);
+    if (!key) return fail(cat("not a usable public key: ", key.error().message));
     auto identity = cache.identity().load();
-    if (identity.signing_key_pem == pem) return {};
+    if (!identity.signing_key_pem.empty()) {
+        auto pinned = VerifyKey::from_pem(identity.signing_key_pem);
+        if (pinned && pinned->fingerprint() == key->fingerprint()) return {};
+        if (pinned && has_word(identity.signing_key_rotated_from, hex_encode(key->fingerprint()))) {
+            log::info("--signing-key names key ", short_fingerprint(key->fingerprint()),
+                      ", which the hub has since rotated to ", short_fingerprint(pinned->fingerprint()),
+                      " (verified); keeping ", short_fingerprint(pinned->fingerprint()));
+            return {};
+        }
+    }
     identity.signing_key_pem = pem;
+    identity.signing_key_rotated_from.clear();
     cache.identity().save(identity);
     return {};
 }
@@ -66,9 +106,11 @@ Result<void> Session::on_frame(const v1::Envelope& frame) {
         case v1::Envelope::kDesired:
         case v1::Envelope::kChunk:
         case v1::Envelope::kAck:
+        case v1::Envelope::kCredential:
             if (!welcomed_) return fail(cat("hub sent ", wire::message_name(frame), " before welcome"));
             if (frame.has_desired()) return on_desired(frame.desired());
             if (frame.has_chunk()) return fetch_.on_chunk(frame.chunk());
+            if (frame.has_credential()) return on_credential(frame.credential());
             return on_ack(frame.ack());
         default: return fail(cat("hub sent an unexpected ", wire::message_name(frame), " message"));
     }
@@ -77,6 +119,11 @@ Result<void> Session::on_frame(const v1::Envelope& frame) {
 Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     if (welcomed_) return fail("hub sent a second welcome");
     if (welcome.agent_id().empty()) return fail("welcome carries no agent id");
+    // No agent issues seqs that high: a hub claiming it stored them would
+    // make this agent skip every status it has and issue seqs near the end
+    // of the range.
+    if (welcome.acked_seq() > static_cast<uint64_t>(cache::StatusOutbox::kMaxSeqFloor))
+        return fail(cat("hub claims to have stored status seq ", welcome.acked_seq(), ", beyond any this agent issues"));
     auto identity = cache_.identity().load();
     if (registering_ && welcome.credential().empty())
         return fail("hub accepted the registration but issued no credential");
@@ -97,16 +144,28 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     }
 
     std::string pem = welcome.signing_key();
-    if (!identity.signing_key_pem.empty() && trim(identity.signing_key_pem) != trim(pem))
-        return fail(
-            "hub presented a spec-signing key different from the one pinned (by --signing-key, or at first "
-            "contact); refusing it (key rotation is not supported yet)");
     auto key = VerifyKey::from_pem(pem);
     if (!key) return fail(cat("hub's spec-signing key is unusable: ", key.error().message));
+    pending_pin_.reset();
     if (identity.signing_key_pem.empty()) {
         identity.signing_key_pem = pem;
         cache_.identity().save(identity);
-        log::info("pinned the hub's spec-signing key");
+        log::info("pinned the hub's spec-signing key ", short_fingerprint(key->fingerprint()));
+    } else {
+        SigningKeyChain chain;
+        for (auto& link : welcome.signing_key_chain()) chain.push_back({link.key(), link.endorsement()});
+        auto rotation = trace_key_rotation(chain, identity.signing_key_pem, pem);
+        if (!rotation)
+            return fail(cat("hub presented a spec-signing key different from the one pinned (by --signing-key, or at "
+                            "first contact); refusing it: ",
+                            rotation.error().message));
+        if (!rotation->from.empty()) {
+            pending_pin_ = PendingPin{pem, extend_rotated_from(identity.signing_key_rotated_from, *rotation, *key)};
+            log::info("hub's spec-signing key was rotated from ", short_fingerprint(rotation->from.front()), " to ",
+                      short_fingerprint(key->fingerprint()), " (", rotation->from.size(),
+                      rotation->from.size() == 1 ? " endorsement" : " endorsements",
+                      " verified); pinning it with the desired state signed by it");
+        }
     }
     key_ = std::move(*key);
     welcomed_ = true;
@@ -116,7 +175,7 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
         log::debug("hub targets this agent with labels ", format_labels(effective));
     }
 
-    auto acked = static_cast<int64_t>(std::min<uint64_t>(welcome.acked_seq(), INT64_MAX));
+    auto acked = static_cast<int64_t>(welcome.acked_seq());
     {
         cache::WriteScope scope(cache_.db());
         cache_.outbox().ensure_seq_above(acked);
@@ -148,8 +207,8 @@ Result<void> Session::on_desired(const v1::DesiredState& desired) {
         entries.push_back({d.bundle(), d.revision(), d.digest()});
         set.bundles.push_back({d.bundle(), d.revision(), d.digest(), d.signature(), d.size()});
     }
-    if (desired_set_hash(entries) != set.hash)
-        return fail("desired state rejected: its hash does not match its bundles");
+    if (desired_set_hash(entries, key_->fingerprint()) != set.hash)
+        return fail("desired state rejected: its hash does not match its bundles and the hub's key");
     std::sort(set.bundles.begin(), set.bundles.end(),
               [](const cache::Deployment& a, const cache::Deployment& b) { return a.bundle < b.bundle; });
 
@@ -161,9 +220,19 @@ Result<void> Session::on_desired(const v1::DesiredState& desired) {
     fetch_.hold(false);
     {
         cache::WriteScope scope(cache_.db());
+        if (pending_pin_) {
+            auto identity = cache_.identity().load();
+            identity.signing_key_pem = pending_pin_->pem;
+            identity.signing_key_rotated_from = pending_pin_->rotated_from;
+            cache_.identity().save(identity);
+        }
         cache_.desired().replace(set);
         cache_.content().keep_only(keep);
         scope.commit();
+    }
+    if (pending_pin_) {
+        pending_pin_.reset();
+        log::info("hub's spec-signing key rotated; now pinned to ", short_fingerprint(key_->fingerprint()));
     }
     log::info("desired state: ", set.bundles.size(), set.bundles.size() == 1 ? " bundle" : " bundles");
     if (cache_changed_) cache_changed_();
@@ -183,6 +252,21 @@ Result<void> Session::on_ack(const v1::Ack& ack) {
     acked_ = up;
     while (!in_flight_.empty() && in_flight_.front() <= up) in_flight_.pop_front();
     send_statuses();
+    return {};
+}
+
+Result<void> Session::on_credential(const v1::Credential& credential) {
+    const std::string& secret = credential.credential();
+    if (secret.size() < 16 || secret.size() > 256)
+        return fail(cat("hub sent a credential of ", secret.size(), " bytes (16 to 256 expected)"));
+    // Durable before the answer: once the hub hears it, the old one is gone.
+    auto identity = cache_.identity().load();
+    identity.credential = secret;
+    cache_.identity().save(identity);
+    log::info("the hub rotated this agent's credential; the new one is stored");
+    v1::Envelope env;
+    env.mutable_credential_stored();
+    send_(env);
     return {};
 }
 

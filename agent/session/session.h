@@ -9,11 +9,18 @@
 //    desired-set hash and each applied bundle's digest and state.
 //  - Welcome: a newly issued credential is stored before anything else; the
 //    hub's signing key is pinned on first Welcome (or up front, by
-//    pin_signing_key for --signing-key) and a different key is refused
-//    (key rotation is a later issue). Outbox rows the hub has
-//    stored (acked_seq) are deleted, the rest are sent.
-//  - DesiredState: every signature must verify against the pinned key and
-//    the set hash must match, else the whole message is refused and the
+//    pin_signing_key for --signing-key). A different key is accepted only
+//    when Welcome's signing_key_chain leads to it from the pinned key
+//    through endorsements that verify (proto/signing_key_chain.h), else it
+//    is refused with the reason. Outbox rows the hub has stored (acked_seq)
+//    are deleted, the rest are sent.
+//  - A rotated key is used for this session at once, but pinned in the
+//    cache only with the next DesiredState (which the key change always
+//    brings: the desired-set hash covers the key), in its transaction: the
+//    cached entries and the pinned key then always belong together, and a
+//    link lost in between leaves the old key with the entries it signed.
+//  - DesiredState: every signature must verify against the session's key
+//    and the set hash must match, else the whole message is refused and the
 //    session ends. Stored in one transaction; the reconciler is woken and
 //    missing content fetched (ContentFetch).
 //  - Status rows go out in seq order, at most kMaxInFlight unacknowledged;
@@ -49,10 +56,23 @@ struct SessionConfig {
 };
 
 // --signing-key: makes pem the key the cache trusts before any session runs,
-// replacing whatever an earlier Welcome pinned, so specs already cached are
-// verified against it (the reconciler reads the key from the identity) and a
-// Welcome presenting another key is refused (nothing but a newly issued
-// credential is stored). Refuses a PEM that holds no usable public key.
+// so specs already cached are verified against it (the reconciler reads the
+// key from the identity) and a Welcome presenting another key is refused
+// unless a verified rotation chain leads to it from pem. The rule, against
+// what the cache holds:
+//  - no key pinned yet: pem is pinned;
+//  - pem is the pinned key (same public key, whatever the PEM whitespace):
+//    nothing changes;
+//  - the pinned key was reached from pem by verified rotations (pem is in
+//    the identity's signing_key_rotated_from): the pinned key stays. The
+//    flag a device was provisioned with names the old key forever; putting
+//    it back at each start would undo the rotation, and the cached entries,
+//    signed by the newer key, would fail verification until the hub is
+//    reached again;
+//  - anything else (a key trusted on first contact, another hub's key):
+//    pem replaces it and the rotation history is cleared. The operator's
+//    file wins over every key not derived from it.
+// Refuses a PEM that holds no usable public key.
 Result<void> pin_signing_key(cache::Cache& cache, const std::string& pem);
 
 class Session {
@@ -75,6 +95,7 @@ private:
     Result<void> on_welcome(const v1::Welcome& welcome);
     Result<void> on_desired(const v1::DesiredState& desired);
     Result<void> on_ack(const v1::Ack& ack);
+    Result<void> on_credential(const v1::Credential& credential);
     void on_close(const v1::Close& close);
     void send_statuses();
 
@@ -83,7 +104,13 @@ private:
     Send send_;
     std::function<void()> cache_changed_;
     ContentFetch fetch_;
-    std::optional<VerifyKey> key_;
+    std::optional<VerifyKey> key_;  // the hub's key for this session
+    // A verified rotation, pinned with the next DesiredState.
+    struct PendingPin {
+        std::string pem;
+        std::string rotated_from;  // Identity::signing_key_rotated_from to store
+    };
+    std::optional<PendingPin> pending_pin_;
     bool registering_ = false;
     bool welcomed_ = false;
     bool closed_by_hub_ = false;

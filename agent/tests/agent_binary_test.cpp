@@ -109,7 +109,7 @@ struct Hub {
                 return {{wire::encode(close)}, true};
             }
             reply.frames.push_back(wire::encode(hub.welcome("agt_7", registering ? "cred_7" : "", 0)));
-            reply.frames.push_back(wire::encode(ScriptedHub::desired(bundles)));
+            reply.frames.push_back(wire::encode(hub.desired(bundles)));
         } else if (in.has_fetch()) {
             for (auto& p : bundles)
                 if (p.digest == in.fetch().digest())

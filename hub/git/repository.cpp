@@ -130,17 +130,19 @@ Result<render::FileMap> read_commit_files(Repo& repo, const std::string& commit_
             if ((mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) || !render::is_render_input(path))
                 continue;  // symlinks, submodules (commits), and files the renderer never reads
             if (files.size() >= limits.max_files)
-                return fail(cat("commit ", commit_hex, " has more than ", limits.max_files, " YAML/JSON files"));
+                return fail(cat("commit ", commit_hex, " has more than ", limits.max_files,
+                                " YAML/JSON files (hub limit repo-files)"));
             size_t size = 0;
             git_object_t type = GIT_OBJECT_INVALID;
             if (git_odb_read_header(&size, &type, odb.get(), git_tree_entry_id(entry)) < 0 || type != GIT_OBJECT_BLOB)
                 return fail(cat("cannot read ", path, " of commit ", commit_hex, ": ", last_error()));
             if (size > limits.max_file_bytes)
-                return fail(cat(path, " is ", size, " bytes, more than the limit of ", limits.max_file_bytes));
+                return fail(cat(path, " is ", size, " bytes, more than the limit of ", limits.max_file_bytes,
+                                " (hub limit file-bytes)"));
             input_bytes += size;
             if (input_bytes > limits.max_input_bytes)
                 return fail(cat("commit ", commit_hex, ": its YAML/JSON files hold more than the limit of ",
-                                limits.max_input_bytes, " bytes"));
+                                limits.max_input_bytes, " bytes (hub limit repo-bytes)"));
             git_blob* raw_blob = nullptr;
             if (git_blob_lookup(&raw_blob, repo.get(), git_tree_entry_id(entry)) < 0)
                 return fail(cat("cannot read ", path, " of commit ", commit_hex, ": ", last_error()));

@@ -14,7 +14,8 @@ bool is_manifest_name(std::string_view path) {
 std::vector<SourceDoc> parse_documents(const std::string& path, std::string_view bytes, const Limits& limits,
                                        size_t line_depth, Problems& problems) {
     if (bytes.size() > limits.max_file_bytes) {
-        problems.add(path, 0, cat("file is ", bytes.size(), " bytes, more than the limit of ", limits.max_file_bytes));
+        problems.add(path, 0, cat("file is ", bytes.size(), " bytes, more than the limit of ", limits.max_file_bytes,
+                                " (hub limit file-bytes)"));
         return {};
     }
     ParseOptions options;

@@ -66,18 +66,20 @@ public:
             input_bytes += bytes.size();
         }
         if (inputs > limits_.max_files) {
-            problems_.add("", 0, cat("repository has ", inputs, " YAML/JSON files, more than the limit of ", limits_.max_files));
+            problems_.add("", 0, cat("repository has ", inputs, " YAML/JSON files, more than the limit of ", limits_.max_files,
+                                     " (hub limit repo-files)"));
             return std::unexpected(problems_.take());
         }
         if (input_bytes > limits_.max_input_bytes) {
             problems_.add("", 0, cat("repository's YAML/JSON files hold ", input_bytes, " bytes, more than the limit of ",
-                                     limits_.max_input_bytes));
+                                     limits_.max_input_bytes, " (hub limit repo-bytes)"));
             return std::unexpected(problems_.take());
         }
         read_fleet_config();
         auto dirs = bundle_files();
         if (dirs.size() > limits_.max_bundles) {
-            problems_.add("", 0, cat("repository has ", dirs.size(), " bundles, more than the limit of ", limits_.max_bundles));
+            problems_.add("", 0, cat("repository has ", dirs.size(), " bundles, more than the limit of ", limits_.max_bundles,
+                                     " (hub limit bundles)"));
             return std::unexpected(problems_.take());
         }
         std::vector<BundleConfig> configs;
@@ -154,7 +156,8 @@ private:
             auto objects = load_manifest(path, it->second, limits_, problems_);
             for (auto& o : objects) out.push_back(std::move(o));
             if (out.size() > limits_.max_objects_per_bundle) {
-                problems_.add(bundle_file, 0, cat("bundle has more than ", limits_.max_objects_per_bundle, " objects"));
+                problems_.add(bundle_file, 0, cat("bundle has more than ", limits_.max_objects_per_bundle,
+                                                           " objects (hub limit objects-per-bundle)"));
                 return {};
             }
         }
@@ -187,7 +190,8 @@ private:
         Spec spec = make_spec(customization, config.name, config.ns, std::move(values), std::move(policy));
         if (spec.json.size() > limits_.max_spec_bytes) {
             problems_.add(config.file, 0, cat(customization.empty() ? "rendered spec" : cat("customization ", drover::quoted(customization)),
-                                              " is ", spec.json.size(), " bytes, more than the limit of ", limits_.max_spec_bytes));
+                                              " is ", spec.json.size(), " bytes, more than the limit of ", limits_.max_spec_bytes,
+                                              " (hub limit spec-bytes)"));
             return std::nullopt;
         }
         return spec;
@@ -239,7 +243,7 @@ private:
         if (fleet_spec_bytes_ <= limits_.max_fleet_spec_bytes || fleet_spec_reported_) return;
         fleet_spec_reported_ = true;
         problems_.add(config.file, 0, cat("rendered specs of the repository add up to more than the limit of ",
-                                          limits_.max_fleet_spec_bytes, " bytes"));
+                                          limits_.max_fleet_spec_bytes, " bytes (hub limit fleet-spec-bytes)"));
     }
 
     const FileMap& files_;

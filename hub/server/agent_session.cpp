@@ -64,6 +64,7 @@ void AgentSession::on_frame(std::string_view frame) {
     switch (env->msg_case()) {
         case v1::Envelope::kFetch: return handle_fetch(env->fetch());
         case v1::Envelope::kStatus: return handle_status(env->status());
+        case v1::Envelope::kCredentialStored: return handle_credential_stored();
         case v1::Envelope::kClose:
             log::info("agent ", name_, " closed its session: ", quoted(env->close().reason()));
             transport_.close("agent said goodbye");
@@ -80,14 +81,15 @@ static std::optional<std::string> check_hello(const v1::Hello& h, const SessionL
         return cat("agent name ", quoted(utf8_prefix(h.name(), 80)),
                    " is invalid: use 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric");
     if (static_cast<size_t>(h.labels_size()) > limits.max_labels)
-        return cat("too many labels (", h.labels_size(), ", limit ", limits.max_labels, ")");
+        return cat("too many labels (", h.labels_size(), ", hub limit agent-labels is ", limits.max_labels, ")");
     for (auto& [k, v] : h.labels())
         if (auto ok = validate_label(k, v); !ok) return ok.error().message;
     if (static_cast<size_t>(h.facts_size()) > limits.max_facts)
-        return cat("too many facts (", h.facts_size(), ", limit ", limits.max_facts, ")");
+        return cat("too many facts (", h.facts_size(), ", hub limit agent-facts is ", limits.max_facts, ")");
     for (auto& [k, v] : h.facts())
         if (k.size() > limits.max_fact_bytes || v.size() > limits.max_fact_bytes)
-            return cat("fact ", quoted(utf8_prefix(k, 40)), " is longer than ", limits.max_fact_bytes, " bytes");
+            return cat("fact ", quoted(utf8_prefix(k, 40)), " is longer than ", limits.max_fact_bytes,
+                       " bytes (hub limit fact-bytes)");
     if (h.version().size() > 64) return std::string("version string is longer than 64 bytes");
     if (!h.desired_hash().empty() && h.desired_hash().size() != kDigestSize)
         return std::string("desired_hash must be 32 bytes");
@@ -101,17 +103,33 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     std::string issued_credential;
     AgentRecord agent;
     if (!hello.agent_id().empty()) {
-        auto hash = store.credential_hash(hello.agent_id());
-        auto known = hash ? store.agent(hello.agent_id()) : std::nullopt;
-        if (!known || !equal_secret(*hash, sha256_hex(hello.credential())))
-            return end("unknown or revoked agent credential");
+        auto creds = store.credentials(hello.agent_id());
+        auto known = creds ? store.agent(hello.agent_id()) : std::nullopt;
+        std::string presented = sha256_hex(hello.credential());
+        bool current = known && equal_secret(creds->current_hash, presented);
+        bool next = known && !creds->next_hash.empty() && equal_secret(creds->next_hash, presented);
+        if (!current && !next) return end("unknown or revoked agent credential");
         agent = *known;
+        if (next) {
+            // The agent stored its new credential but its answer was lost.
+            store.finish_credential_rotation(agent.id, now);
+            credential_issued_ms_ = now;
+            log::info("agent ", agent.name, ": credential rotation completed at reconnect");
+        } else {
+            // A rotation it never confirmed starts again with a new credential.
+            credential_issued_ms_ = creds->next_hash.empty() ? creds->issued_ms : 0;
+        }
     } else if (!hello.registration_token().empty()) {
+        std::string address = transport_.peer_address();
+        if (int64_t wait_ms = fleet_.registration_attempt(address))
+            return end(cat("too many registration attempts from ", address.empty() ? "this address" : address,
+                           "; retry in ", (wait_ms + 999) / 1000, " s (hub limit registrations-per-minute)"));
         issued_credential = random_token("drv_agt_", 32);
         auto r = store.register_with_token(sha256_hex(hello.registration_token()), hello.name(),
                                            sha256_hex(issued_credential), now);
         if (!r) return end(r.error().message);
         agent = r->agent;
+        credential_issued_ms_ = now;
         log::info("agent ", agent.name, " (", agent.id, ") registered with token ", r->token.id);
     } else {
         return end("hello carries neither an agent credential nor a registration token");
@@ -137,6 +155,13 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->set_name(agent.name);
     w->set_credential(issued_credential);
     w->set_signing_key(fleet_.signing_key_pem());
+    // A hub that never rotated its key has nothing for the chain to prove.
+    if (fleet_.signing_chain().size() > 1)
+        for (auto& link : fleet_.signing_chain()) {
+            auto* l = w->add_signing_key_chain();
+            l->set_key(link.key_pem);
+            l->set_endorsement(link.endorsement);
+        }
     w->set_acked_seq(agent.acked_seq);
     w->set_heartbeat_ms(limits_.heartbeat_ms);
     w->mutable_labels()->insert(labels_.begin(), labels_.end());
@@ -144,6 +169,33 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->set_desired_state_follows(update.has_value());
     send(env);
     if (update) send(*update);
+    if (credential_due()) rotate_credential();
+}
+
+bool AgentSession::credential_due() const {
+    if (phase_ != Phase::active || rotating_) return false;
+    int64_t max_age = fleet_.credential_max_age_ms();
+    return credential_issued_ms_ == 0 || (max_age > 0 && fleet_.now_ms() - credential_issued_ms_ >= max_age);
+}
+
+void AgentSession::rotate_credential() {
+    if (phase_ != Phase::active || rotating_) return;
+    std::string secret = random_token("drv_agt_", 32);
+    if (!fleet_.store().begin_credential_rotation(agent_id_, sha256_hex(secret))) return;
+    rotating_ = true;
+    log::info("agent ", name_, ": rotating its credential");
+    v1::Envelope env;
+    env.mutable_credential()->set_credential(secret);
+    send(env);
+}
+
+void AgentSession::handle_credential_stored() {
+    if (!rotating_) return end("credential_stored answers no credential rotation");
+    rotating_ = false;
+    int64_t now = fleet_.now_ms();
+    if (!fleet_.store().finish_credential_rotation(agent_id_, now)) return;
+    credential_issued_ms_ = now;
+    log::info("agent ", name_, ": credential rotated");
 }
 
 std::optional<v1::Envelope> AgentSession::desired_update() {
@@ -159,7 +211,7 @@ std::optional<v1::Envelope> AgentSession::desired_update() {
         entitled_.insert(d.digest());
         reported_.insert(d.bundle());
     }
-    std::string hash = desired_hash(desired);
+    std::string hash = desired_hash(desired, fleet_.signing_key_id());
     if (hash == sent_hash_) return std::nullopt;
     sent_hash_ = hash;
     v1::Envelope env;

@@ -16,22 +16,10 @@
 #include "common/labels.h"
 #include "drover.pb.h"
 #include "hub/server/fleet.h"
+#include "hub/server/hub_limits.h"
 #include "hub/server/transport.h"
 
 namespace drover::hub {
-
-struct SessionLimits {
-    size_t max_labels = 64;
-    size_t max_facts = 32;
-    size_t max_fact_bytes = 256;
-    size_t max_message_bytes = 4096;  // status messages are truncated beyond
-    size_t chunks_in_flight = 4;
-    // Fetches and statuses held while the hub starts: frames and bytes (a
-    // status may carry up to a frame of message before it is truncated).
-    size_t max_held_frames = 256;
-    size_t max_held_bytes = 256 * 1024;
-    uint64_t heartbeat_ms = 60'000;  // asked of agents in Welcome
-};
 
 class AgentSession {
 public:
@@ -49,6 +37,12 @@ public:
     void labels_changed();
     // The hub stored this agent's statuses up to seq (Fleet::flush_queued).
     void acknowledge(uint64_t seq);
+    // Credential rotation (proto: Credential, CredentialStored): due when the
+    // credential is older than Fleet::credential_max_age_ms() or the
+    // operator asked for it (issued at 0); rotate_credential() sends a new
+    // one now unless a rotation is under way.
+    bool credential_due() const;
+    void rotate_credential();
     // Close with a reason (used by the fleet when a newer session replaces this one).
     void end(const std::string& reason);
 
@@ -60,6 +54,7 @@ private:
     void handle_hello(const v1::Hello& hello);
     void handle_fetch(const v1::Fetch& fetch);
     void handle_status(const v1::Status& status);
+    void handle_credential_stored();
     void send(const v1::Envelope& env);
     void pump();
     // The DesiredState to send when the agent's desired set changed (also
@@ -83,6 +78,8 @@ private:
     std::set<std::string> entitled_;    // digests this agent may fetch
     std::set<std::string> reported_;    // bundles it may report status for
     std::optional<Transfer> transfer_;
+    int64_t credential_issued_ms_ = 0;  // 0: a rotation is due now
+    bool rotating_ = false;             // a Credential was sent, not yet confirmed
     // While a restarted hub has not loaded its deployed revision it cannot
     // tell which digests an agent may fetch or which bundles it may report:
     // fetches and statuses wait here (bounded) and are handled once it has,

@@ -5,8 +5,9 @@
 
 namespace drover::hub {
 
-DeploymentResult build_deployment(const std::string& commit, const render::FileMap& files, const SigningKey& key) {
-    auto fleet = render::render_fleet(files);
+DeploymentResult build_deployment(const std::string& commit, const render::FileMap& files, const SigningKey& key,
+                                  const render::Limits& limits) {
+    auto fleet = render::render_fleet(files, limits);
     if (!fleet) return std::unexpected(fleet.error());
     auto d = std::make_shared<Deployment>();
     d->commit = commit;
@@ -58,11 +59,11 @@ std::string Deployment::desired_digest(const std::string& bundle_name, const Lab
     return {};
 }
 
-std::string desired_hash(const std::vector<v1::Deployment>& desired) {
+std::string desired_hash(const std::vector<v1::Deployment>& desired, std::string_view signing_key_id) {
     std::vector<DesiredEntry> entries;
     entries.reserve(desired.size());
     for (auto& d : desired) entries.push_back({d.bundle(), d.revision(), d.digest()});
-    return desired_set_hash(std::move(entries));
+    return desired_set_hash(std::move(entries), signing_key_id);
 }
 
 }  // namespace drover::hub

@@ -36,11 +36,14 @@ struct Deployment {
 
 using DeploymentResult = std::expected<std::shared_ptr<const Deployment>, std::vector<render::Problem>>;
 
-// Render every bundle at commit, sign each spec and compress it once. The
+// Render every bundle at commit within limits, sign each spec and compress it once. The
 // specs' JSON is released once compressed (fleet.bundles[].specs[].json is
 // empty in a Deployment); content_by_digest holds what agents download.
-DeploymentResult build_deployment(const std::string& commit, const render::FileMap& files, const SigningKey& key);
+DeploymentResult build_deployment(const std::string& commit, const render::FileMap& files, const SigningKey& key,
+                                  const render::Limits& limits = {});
 
-std::string desired_hash(const std::vector<v1::Deployment>& desired);
+// The desired-set hash (proto/desired_set.h) of an agent's list, signed by
+// the key whose fingerprint is signing_key_id (Fleet::signing_key_id()).
+std::string desired_hash(const std::vector<v1::Deployment>& desired, std::string_view signing_key_id);
 
 }  // namespace drover::hub

@@ -1,6 +1,7 @@
 #include "hub/server/fleet.h"
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "common/log.h"
 #include "hub/server/agent_session.h"
@@ -11,6 +12,11 @@ namespace drover::hub {
 
 Fleet::Fleet(Store& store, std::string signing_key_pem, Clock clock)
     : store_(store), signing_key_pem_(std::move(signing_key_pem)), clock_(std::move(clock)) {
+    auto key = VerifyKey::from_pem(signing_key_pem_);
+    // The caller loaded the key (hub/signing_keys.h): a bad one is a bug here.
+    if (!key) throw std::invalid_argument(cat("Fleet: ", key.error().message));
+    signing_key_id_ = key->fingerprint();
+    signing_chain_ = {{signing_key_pem_, ""}};
     metrics_.registry.add_collector([this](Exposition& out) { collect_fleet_metrics(*this, out); });
 }
 
@@ -123,6 +129,24 @@ void Fleet::flush_queued() {
         auto it = sessions_.find(batches[i].agent_id);
         if (it != sessions_.end()) it->second->acknowledge(acked[i]);
     }
+}
+
+bool Fleet::rotate_credential(const std::string& agent_id) {
+    if (!store_.expire_credential(agent_id)) return false;
+    auto it = sessions_.find(agent_id);
+    if (it != sessions_.end()) it->second->rotate_credential();
+    return true;
+}
+
+size_t Fleet::rotate_due_credentials(size_t max) {
+    size_t started = 0;
+    for (auto& [id, session] : sessions_) {
+        if (started == max) break;
+        if (!session->credential_due()) continue;
+        session->rotate_credential();
+        ++started;
+    }
+    return started;
 }
 
 std::optional<int64_t> Fleet::revoke(const std::string& agent_id) {

@@ -10,8 +10,11 @@
 #include <utility>
 
 #include "hub/server/deployment.h"
+#include "hub/server/hub_limits.h"
 #include "hub/server/metrics.h"
+#include "hub/server/rate_limiter.h"
 #include "hub/store/store.h"
+#include "proto/signing_key_chain.h"
 
 namespace drover::hub {
 
@@ -31,6 +34,23 @@ public:
 
     Store& store() { return store_; }
     const std::string& signing_key_pem() const { return signing_key_pem_; }
+    // Fingerprint of that key (VerifyKey::fingerprint()): mixed into every
+    // desired-set hash, so a rotated key resends every agent its set.
+    const std::string& signing_key_id() const { return signing_key_id_; }
+    // How the signing key descends from the hub's earlier keys
+    // (hub/signing_keys.h), verified, ending at signing_key_pem(). Welcome
+    // carries it once it has more than the one link it starts with.
+    const SigningKeyChain& signing_chain() const { return signing_chain_; }
+    void set_signing_chain(SigningKeyChain chain) { signing_chain_ = std::move(chain); }
+    // What sessions, the API and renders accept (hub_limits.h). Set before serving.
+    const HubLimits& limits() const { return limits_; }
+    void set_limits(const HubLimits& limits) {
+        limits_ = limits;
+        registrations_ = RateLimiter(limits.registrations_per_minute);
+    }
+    // One registration attempt from a source address: 0 when allowed, else
+    // the milliseconds until the next would be (limits().registrations_per_minute).
+    int64_t registration_attempt(const std::string& address) { return registrations_.attempt(address, now_ms()); }
     // The CA certificate (PEM) agents pin, served by GET /api/v1/trust for
     // provisioning; empty when the hub runs without TLS.
     const std::string& ca_pem() const { return ca_pem_; }
@@ -67,6 +87,17 @@ public:
     // desired set. The Fleet makes every change to agents the store keeps,
     // so it knows what its views must read again.
     void relabel(const std::string& agent_id, const std::map<std::string, std::optional<std::string>>& overrides);
+
+    // Agents' credentials are rotated once this old (0: never by age).
+    int64_t credential_max_age_ms() const { return credential_max_age_ms_; }
+    void set_credential_max_age_ms(int64_t ms) { credential_max_age_ms_ = ms; }
+    // The operator asks for a new credential: sent now when the agent is
+    // online, else at its next session. False for unknown or revoked agents.
+    bool rotate_credential(const std::string& agent_id);
+    // Rotate at most `max` online agents' credentials that are due (called
+    // from a timer; bounded so a fleet registered at once does not rotate
+    // in one loop pass). Returns how many started.
+    size_t rotate_due_credentials(size_t max);
 
     // Revokes the agent's credential (Store::revoke_agent) and ends its
     // session, if any, now. When it was revoked; nullopt for unknown agents.
@@ -106,8 +137,13 @@ public:
 private:
     Store& store_;
     std::string signing_key_pem_;
+    std::string signing_key_id_;
+    SigningKeyChain signing_chain_;
     std::string ca_pem_;
     Clock clock_;
+    HubLimits limits_;
+    int64_t credential_max_age_ms_ = 0;
+    RateLimiter registrations_{limits_.registrations_per_minute};
     HubMetrics metrics_;
     std::shared_ptr<const Deployment> deployment_;
     bool deployment_pending_ = false;

@@ -47,13 +47,13 @@ GitUpdate GitWatcher::render(git::Repo& repo, const std::string& commit) {
     GitUpdate update;
     update.commit = commit;
     update.summary = git::commit_summary(repo, commit).value_or("");
-    auto files = git::read_commit_files(repo, commit, render::Limits{});
+    auto files = git::read_commit_files(repo, commit, limits_);
     if (!files) {
         update.result = std::unexpected(std::vector<render::Problem>{{"", 0, files.error().message}});
         return update;
     }
     ScopedTimer timer(render_seconds_);
-    update.result = build_deployment(commit, *files, key_);
+    update.result = build_deployment(commit, *files, key_, limits_);
     return update;
 }
 

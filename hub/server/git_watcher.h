@@ -34,6 +34,8 @@ public:
     ~GitWatcher();
     // Time each revision this watcher renders into `seconds`. Call before start().
     void observe_renders(Histogram& seconds) { render_seconds_ = &seconds; }
+    // Render within these limits (default: render::Limits{}). Call before start().
+    void set_limits(const render::Limits& limits) { limits_ = limits; }
     // Render `deployed` first (the last good revision, if any), then follow the branch.
     void start(std::optional<std::string> deployed);
     void stop();
@@ -50,6 +52,7 @@ private:
     std::string repo_path_;
     std::string branch_;
     const SigningKey& key_;
+    render::Limits limits_;
     std::function<void(GitUpdate)> deliver_;
     std::chrono::milliseconds interval_;
     Histogram* render_seconds_ = nullptr;

@@ -149,7 +149,8 @@ HttpResponse patch_labels(Fleet& fleet, const std::string& name, const json& bod
             overrides[k.get<std::string>()] = std::nullopt;
         }
     }
-    if (overrides.size() > 64) return error(400, "an agent may carry at most 64 operator labels");
+    if (size_t limit = fleet.limits().operator_labels; overrides.size() > limit)
+        return error(400, cat("an agent may carry at most ", limit, " operator labels (hub limit operator-labels)"));
     fleet.relabel(agent->id, overrides);
     agent->operator_labels = overrides;
     fleet.store().add_event("labels", cat("labels of ", name, " set to ", format_labels(agent->effective_labels())),
@@ -163,6 +164,15 @@ HttpResponse revoke_agent(Fleet& fleet, const std::string& name) {
     if (!revoked) return error(404, cat("no agent named ", quoted(utf8_prefix(name, 200))));
     log::info("agent ", name, " revoked");
     return reply(200, {{"name", name}, {"revoked", true}, {"revoked_at", rfc3339(*revoked)}});
+}
+
+HttpResponse rotate_credential(Fleet& fleet, const std::string& name) {
+    auto agent = fleet.store().agent_by_name(name);
+    if (!agent) return error(404, cat("no agent named ", quoted(utf8_prefix(name, 200))));
+    if (!fleet.rotate_credential(agent->id)) return error(409, cat("agent ", name, " is revoked"));
+    bool online = fleet.online(agent->id);
+    log::info("agent ", name, ": credential rotation asked for");
+    return reply(202, {{"name", name}, {"rotation", online ? "started" : "at its next connection"}});
 }
 
 HttpResponse revoke_token(Fleet& fleet, const std::string& id) {
@@ -224,6 +234,8 @@ HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
         return m == "PATCH" ? patch_labels(fleet, parts[1], body) : wrong_method("PATCH");
     if (parts.size() == 3 && parts[0] == "agents" && parts[2] == "revoke")
         return m == "POST" ? revoke_agent(fleet, parts[1]) : wrong_method("POST");
+    if (parts.size() == 3 && parts[0] == "agents" && parts[2] == "rotate-credential")
+        return m == "POST" ? rotate_credential(fleet, parts[1]) : wrong_method("POST");
     return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
 }
 
@@ -285,7 +297,8 @@ HttpResponse handle_http(Fleet& fleet, const HttpRequest& req) {
     if (auto asset = serve_static(req, dashboard_assets())) return *asset;
     if (!starts_with(req.path, "/api/v1/")) return error(404, cat("no such path: ", utf8_prefix(req.path, 200)));
     if (auto refused = refusal(fleet, req)) return error(refused->status, refused->message);
-    if (req.body.size() > kMaxRequestBody) return error(413, "request body is too large");
+    if (size_t limit = fleet.limits().request_body_bytes; req.body.size() > limit)
+        return error(413, cat("request body is larger than the limit of ", limit, " bytes (hub limit request-body-bytes)"));
     auto body = parse_body(req);
     if (!body) return error(400, body.error().message);
     return route(fleet, req, *body);

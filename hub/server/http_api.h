@@ -14,6 +14,7 @@
 //   GET    /api/v1/agents/NAME            one agent
 //   PATCH  /api/v1/agents/NAME/labels     {"set":{k:v},"remove":[k]}
 //   POST   /api/v1/agents/NAME/revoke     end its session, refuse its credential
+//   POST   /api/v1/agents/NAME/rotate-credential  a new credential now (online) or at its next session
 //   GET    /api/v1/bundles                per-state counts (api_bundles.h)
 //   GET    /api/v1/bundles/NAME           counts and agent names per state
 //   GET    /api/v1/events                 ?limit=(100, max 1000)&kind=; newest first
@@ -34,8 +35,6 @@
 #include "hub/server/http_message.h"
 
 namespace drover::hub {
-
-constexpr size_t kMaxRequestBody = 64 * 1024;
 
 HttpResponse handle_http(Fleet& fleet, const HttpRequest& request);
 

@@ -33,7 +33,6 @@ constexpr size_t kHttpWriteChunk = 256 * 1024;
 // is dropped. lws's own timeout for it (5 s from the request) would cut off
 // a large answer on a slow link, so each write extends it instead.
 constexpr int kHttpStallSeconds = 45;
-constexpr size_t kMaxWebhookBody = 4 << 20;
 constexpr size_t kMaxDiscard = 16 << 20;  // bytes of an oversized frame read before closing anyway
 constexpr int kHelloTimeoutSeconds = 15;  // a connection must say Hello within this
 // Frames queued for one agent. Content is paced by the session (a few chunks
@@ -47,9 +46,9 @@ LwsServer& server_of(lws* wsi) { return *static_cast<LwsServer*>(lws_context_use
 // which at 10k+ connections costs half a core).
 const lws_retry_bo_t kNoValidityTimers = {};
 
-SessionLimits session_limits(const ListenOptions& o) {
-    SessionLimits limits;
-    limits.heartbeat_ms = static_cast<uint64_t>(o.idle_timeout.count() / 3);
+SessionLimits session_limits(LwsServer& server) {
+    SessionLimits limits = server.fleet().limits().session;
+    limits.heartbeat_ms = static_cast<uint64_t>(server.options().idle_timeout.count() / 3);
     return limits;
 }
 
@@ -60,7 +59,7 @@ SessionLimits session_limits(const ListenOptions& o) {
 class WsConnection final : public Transport {
 public:
     WsConnection(lws* wsi, LwsServer& server)
-        : wsi_(wsi), server_(server), session_(server.fleet(), *this, session_limits(server.options())) {
+        : wsi_(wsi), server_(server), session_(server.fleet(), *this, session_limits(server)) {
         server_.add_connection(this);
     }
     ~WsConnection() override { server_.remove_connection(this); }
@@ -79,6 +78,11 @@ public:
         lws_callback_on_writable(wsi_);
     }
     size_t queued() const override { return out_.size(); }
+    std::string peer_address() const override {
+        char ip[64] = "";
+        lws_get_peer_simple(wsi_, ip, sizeof ip);
+        return ip;
+    }
     void close(const std::string& reason) override {
         if (closing_) return;
         closing_ = true;
@@ -129,10 +133,11 @@ public:
             return;
         }
         // lws 4.1 has no message-size cap: reassemble and enforce ours.
-        if (rx_.size() + len > wire::kMaxFrame) {
+        size_t max_frame = server_.fleet().limits().frame_bytes;
+        if (rx_.size() + len > max_frame) {
             rx_.clear();
             discarding_ = !(lws_is_final_fragment(wsi_) && !lws_remaining_packet_payload(wsi_));
-            session_.end(cat("frame exceeds the limit of ", wire::kMaxFrame, " bytes"));
+            session_.end(cat("frame exceeds the limit of ", max_frame, " bytes (hub limit frame-bytes)"));
             return;
         }
         rx_.append(static_cast<const char*>(in), len);
@@ -343,8 +348,18 @@ int complete_transaction(lws* wsi, HttpSlot* slot) {
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+// Forges send whole push descriptions to webhooks: more room there.
+std::pair<size_t, const char*> body_limit(LwsServer& server, const HttpRequest& request) {
+    auto& limits = server.fleet().limits();
+    if (request.path == "/api/v1/hooks/git") return {limits.webhook_body_bytes, "webhook-body-bytes"};
+    return {limits.request_body_bytes, "request-body-bytes"};
+}
+
 int send_headers(lws* wsi, HttpExchange& ex) {
-    if (ex.too_large) ex.response = {413, "application/json", "{\"error\":\"request body is too large\"}\n", {}};
+    if (ex.too_large) {
+        auto [bytes, name] = body_limit(server_of(wsi), ex.request);
+        ex.response = json_error(413, cat("request body is larger than the limit of ", bytes, " bytes (hub limit ", name, ")"));
+    }
     ex.replied = true;
     std::string buffer(LWS_PRE + 2048 + ex.response.headers.size() * 256, '\0');
     auto* start = reinterpret_cast<unsigned char*>(buffer.data()) + LWS_PRE;
@@ -509,9 +524,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
                 if (ex.git_body->ended()) return finish_git(wsi, ex);
                 return 0;
             }
-            // Forges send whole push descriptions to webhooks: more room there.
-            size_t limit = ex.request.path == "/api/v1/hooks/git" ? kMaxWebhookBody : kMaxRequestBody;
-            if (ex.request.body.size() + len > limit) ex.too_large = true;
+            if (ex.request.body.size() + len > body_limit(server_of(wsi), ex.request).first) ex.too_large = true;
             else ex.request.body.append(static_cast<const char*>(in), len);
             return 0;
         }
@@ -588,6 +601,9 @@ struct LwsServer::Timer {
 namespace {
 
 constexpr std::chrono::milliseconds kFeedTick{500};
+// Credential rotations started per sweep: each costs a store write on the
+// loop, and a fleet registered in one day comes due in one sweep.
+constexpr size_t kRotationsPerSweep = 50;
 
 // A few sweeps per idle timeout: a dead link is dropped within 1.25x of it.
 std::chrono::milliseconds sweep_interval(std::chrono::milliseconds idle_timeout) {
@@ -676,6 +692,7 @@ void LwsServer::sweep_idle() {
     auto idle = static_cast<uint32_t>(options_.idle_timeout.count());
     // drop_if_idle only schedules the close; the set does not change here.
     for (WsConnection* c : connections_) c->drop_if_idle(idle);
+    fleet_.rotate_due_credentials(kRotationsPerSweep);
 }
 
 void LwsServer::run() {

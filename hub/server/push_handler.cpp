@@ -112,18 +112,18 @@ public:
             std::string subject = git::commit_summary(view_, id).value_or("");
             if (!tip && !rendered_trees.insert(tree_of(oid)).second) continue;  // renders as before
             std::vector<render::Problem> problems;
-            auto files = git::read_commit_files(view_, id, render::Limits{});
+            auto files = git::read_commit_files(view_, id, s_.limits);
             if (!files) {
                 problems.push_back({"", 0, files.error().message});
             } else if (tip) {
                 auto render_started = std::chrono::steady_clock::now();
-                auto built = build_deployment(id, *files, key_);
+                auto built = build_deployment(id, *files, key_, s_.limits);
                 if (s_.metrics) s_.metrics->render_seconds.observe(seconds_since(render_started));
                 if (built) v.deployment = *built;
                 else problems = built.error();
                 v.tip_summary = subject;
             } else {
-                auto fleet = render::render_fleet(*files);
+                auto fleet = render::render_fleet(*files, s_.limits);
                 if (!fleet) problems = fleet.error();
             }
             if (problems.empty()) continue;

@@ -33,6 +33,7 @@ struct PushSettings {
     // deploy branch. A push bringing in a longer history (the first push of
     // an existing repository) has its older commits skipped, and says so.
     size_t max_validated_commits = 100;
+    render::Limits limits;  // what each validated commit must render within
     // Where push counts and timings go (Fleet::metrics()); none when null.
     HubMetrics* metrics = nullptr;
 };

@@ -21,6 +21,13 @@ Result<void> RequestBody::store(std::string_view decoded) {
 }
 
 Result<void> RequestBody::feed(std::string_view raw) {
+    if (failed_) return std::unexpected(*failed_);
+    auto ok = decode(raw);
+    if (!ok) failed_ = ok.error();
+    return ok;
+}
+
+Result<void> RequestBody::decode(std::string_view raw) {
     if (!chunked_) return store(raw);
     scratch_.clear();
     if (auto ok = chunked_->feed(raw, scratch_); !ok) return ok;  // names the chunked body itself
@@ -30,6 +37,7 @@ Result<void> RequestBody::feed(std::string_view raw) {
 }
 
 Result<BodySpool> RequestBody::finish() {
+    if (failed_) return std::unexpected(*failed_);
     if (chunked_ && !chunked_->done()) return fail("chunked request body ends before its last chunk");
     if (gunzip_) {
         if (auto ok = gunzip_->finish(); !ok) return fail(cat("gzip request body: ", ok.error().message));

@@ -18,6 +18,8 @@ class RequestBody {
 public:
     RequestBody(BodySpool spool, bool chunked, bool gzip);
 
+    // After an error every later feed and finish() fails with it: a body
+    // refused in part is never handed on as a (truncated) body.
     Result<void> feed(std::string_view raw);
     // Chunked bodies know their own end; others end when the server's
     // Content-Length count does.
@@ -28,11 +30,13 @@ public:
 
 private:
     Result<void> store(std::string_view decoded);
+    Result<void> decode(std::string_view raw);
 
     BodySpool spool_;
     std::optional<ChunkedDecoder> chunked_;
     std::optional<Inflater> gunzip_;
     std::string scratch_;
+    std::optional<Error> failed_;
 };
 
 }  // namespace drover::hub

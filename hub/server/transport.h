@@ -15,6 +15,9 @@ public:
     virtual size_t queued() const = 0;
     // Send what is queued, then close. No further frames are accepted.
     virtual void close(const std::string& reason) = 0;
+    // The peer's IP address, for per-address limits; "" when unknown (all
+    // unknown peers then share one limit).
+    virtual std::string peer_address() const { return {}; }
 };
 
 }  // namespace drover::hub

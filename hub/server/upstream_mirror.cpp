@@ -72,11 +72,11 @@ void UpstreamMirror::follow(git::Repo& repo) {
     checked_ = *commit;
     std::string summary = git::commit_summary(repo, *commit).value_or("");
     std::string problems;
-    auto files = git::read_commit_files(repo, *commit, render::Limits{});
+    auto files = git::read_commit_files(repo, *commit, limits_);
     std::shared_ptr<const Deployment> deployment;
     if (!files) {
         problems = files.error().message;
-    } else if (auto built = build_deployment(*commit, *files, key_)) {
+    } else if (auto built = build_deployment(*commit, *files, key_, limits_)) {
         deployment = *built;
     } else {
         for (auto& p : built.error()) problems += p.to_string() + "\n";

@@ -38,6 +38,8 @@ public:
     void start();
     void stop();
     void wake();  // fetch now (thread-safe)
+    // Render within these limits (default: render::Limits{}). Call before start().
+    void set_limits(const render::Limits& limits) { limits_ = limits; }
 
 private:
     void run();
@@ -47,6 +49,7 @@ private:
     git::Upstream upstream_;
     std::string deploy_branch_;
     const SigningKey& key_;
+    render::Limits limits_;
     std::chrono::milliseconds interval_;
     std::function<void(GitUpdate)> offer_;
     std::function<void()> moved_;

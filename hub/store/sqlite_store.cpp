@@ -41,6 +41,8 @@ const std::vector<std::string_view> kMigrations = {
          message TEXT NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (agent_id, seq)) WITHOUT ROWID;)",
     R"(ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'registration';)",
     R"(ALTER TABLE agents ADD COLUMN revoked_ms INTEGER;)",
+    R"(ALTER TABLE agents ADD COLUMN next_credential_hash TEXT;
+       ALTER TABLE agents ADD COLUMN credential_issued_ms INTEGER;)",
 };
 
 
@@ -271,12 +273,50 @@ std::optional<AgentRecord> SqliteStore::agent_where(const char* column, const st
 std::optional<AgentRecord> SqliteStore::agent(const std::string& id) { return agent_where("id", id); }
 std::optional<AgentRecord> SqliteStore::agent_by_name(const std::string& name) { return agent_where("name", name); }
 
-std::optional<std::string> SqliteStore::credential_hash(const std::string& agent_id) {
+std::optional<Store::Credentials> SqliteStore::credentials(const std::string& agent_id) {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare("SELECT credential_hash FROM agents WHERE id = ? AND revoked_ms IS NULL");
+    auto s = db_.prepare(
+        "SELECT credential_hash, coalesce(next_credential_hash, ''), coalesce(credential_issued_ms, created_ms) "
+        "FROM agents WHERE id = ? AND revoked_ms IS NULL");
     s.bind(1, agent_id);
     if (!s.step()) return std::nullopt;
-    return s.text(0);
+    return Credentials{s.text(0), s.text(1), s.int64(2)};
+}
+
+bool SqliteStore::begin_credential_rotation(const std::string& agent_id, const std::string& next_hash) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE agents SET next_credential_hash = ? WHERE id = ? AND revoked_ms IS NULL")
+        .bind(1, next_hash)
+        .bind(2, agent_id)
+        .run();
+    return db_.changes() == 1;
+}
+
+bool SqliteStore::finish_credential_rotation(const std::string& agent_id, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    std::string name;
+    {
+        auto find = db_.prepare(
+            "SELECT name FROM agents WHERE id = ? AND revoked_ms IS NULL AND next_credential_hash IS NOT NULL");
+        find.bind(1, agent_id);
+        if (!find.step()) return false;
+        name = find.text(0);
+    }
+    db_.prepare("UPDATE agents SET credential_hash = next_credential_hash, next_credential_hash = NULL, "
+                "credential_issued_ms = ? WHERE id = ?")
+        .bind(1, now_ms)
+        .bind(2, agent_id)
+        .run();
+    add_event_locked("credential", cat("credential of agent ", name, " rotated"), now_ms);
+    tx.commit();
+    return true;
+}
+
+bool SqliteStore::expire_credential(const std::string& agent_id) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE agents SET credential_issued_ms = 0 WHERE id = ? AND revoked_ms IS NULL").bind(1, agent_id).run();
+    return db_.changes() == 1;
 }
 
 std::optional<int64_t> SqliteStore::revoke_agent(const std::string& id, int64_t now_ms) {

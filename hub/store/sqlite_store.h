@@ -26,7 +26,10 @@ public:
                                const Labels& token_labels, int64_t now_ms) override;
     std::optional<AgentRecord> agent(const std::string& id) override;
     std::optional<AgentRecord> agent_by_name(const std::string& name) override;
-    std::optional<std::string> credential_hash(const std::string& agent_id) override;
+    std::optional<Credentials> credentials(const std::string& agent_id) override;
+    bool begin_credential_rotation(const std::string& agent_id, const std::string& next_hash) override;
+    bool finish_credential_rotation(const std::string& agent_id, int64_t now_ms) override;
+    bool expire_credential(const std::string& agent_id) override;
     std::optional<int64_t> revoke_agent(const std::string& id, int64_t now_ms) override;
     std::vector<AgentRecord> agents() override;
     void agent_connected(const std::string& id, const Labels& reported, const std::map<std::string, std::string>& facts,

@@ -151,8 +151,23 @@ public:
                                        const Labels& token_labels, int64_t now_ms) = 0;
     virtual std::optional<AgentRecord> agent(const std::string& id) = 0;
     virtual std::optional<AgentRecord> agent_by_name(const std::string& name) = 0;
-    // nullopt for unknown and revoked agents.
-    virtual std::optional<std::string> credential_hash(const std::string& agent_id) = 0;
+    // An agent's credential hashes: the current one and, while a rotation
+    // is under way, the next one (both log in until the agent confirms it
+    // stored the next). nullopt for unknown and revoked agents.
+    struct Credentials {
+        std::string current_hash;
+        std::string next_hash;  // "" when no rotation is under way
+        int64_t issued_ms = 0;  // when the current one was issued
+    };
+    virtual std::optional<Credentials> credentials(const std::string& agent_id) = 0;
+    // Rotation: remember the next credential's hash; then make it the
+    // current one (issued now) and forget the old. Finishing stores a
+    // "credential" event in the same transaction. False for unknown,
+    // revoked agents, and (finish) when no rotation is under way.
+    virtual bool begin_credential_rotation(const std::string& agent_id, const std::string& next_hash) = 0;
+    virtual bool finish_credential_rotation(const std::string& agent_id, int64_t now_ms) = 0;
+    // The current credential counts as due for rotation (issued at time 0).
+    virtual bool expire_credential(const std::string& agent_id) = 0;
     // Revokes the agent's credential for good and stores a "revoked" event,
     // in one transaction. Returns when it was revoked (revoking twice keeps
     // the first time); nullopt when no such agent.

@@ -66,12 +66,13 @@ start_hub() {
     restart_hub
 }
 
-# Start (or start again) the hub on the data dir start_hub made, on a free port.
+# Start (or start again) the hub on the data dir start_hub made, on a free port,
+# with $HUB_FLAGS (word-split) and the arguments given.
 restart_hub() {
     local listen=${HUB_LISTEN:-127.0.0.1:0} before
     before=$(grep -c "listening on" "$T/hub.log" 2>/dev/null || true)
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
-        "$HUB_BIN" serve --data "$T/hub" --listen "$listen" "$@" >> "$T/hub.log" 2>&1 &
+        "$HUB_BIN" serve --data "$T/hub" --listen "$listen" ${HUB_FLAGS:-} "$@" >> "$T/hub.log" 2>&1 &
     HUB_PID=$!
     PIDS+=("$HUB_PID")
     # This run's own line: an earlier run's is already in the log.

@@ -15,7 +15,7 @@
 #include "tools/droverctl/label_command.h"
 #include "tools/droverctl/lint_command.h"
 #include "tools/droverctl/provision_command.h"
-#include "tools/droverctl/revoke_command.h"
+#include "tools/droverctl/credential_commands.h"
 #include "tools/droverctl/status_command.h"
 #include "tools/droverctl/token_command.h"
 
@@ -44,6 +44,7 @@ const char* const kMainHelp =
     "  token list                    every token (never its secret)\n"
     "  token revoke ID               stop a token from working\n"
     "  revoke AGENT                  end an agent's session and refuse it from now on\n"
+    "  rotate-credential AGENT       give an agent a new credential without interrupting it\n"
     "  lint PATH                     check a fleet repository checkout (no hub needed)\n"
     "  render PATH [--labels k=v,..] [--name AGENT]\n"
     "                                the specs an agent would get (no hub needed)\n"
@@ -88,6 +89,7 @@ const Command kCommands[] = {
     {"token", kTokenHelp, run_token, true},
     {"label", kLabelHelp, run_label, true},
     {"revoke", kRevokeHelp, run_revoke, true},
+    {"rotate-credential", kRotateCredentialHelp, run_rotate_credential, true},
     {"lint", kLintHelp, run_lint, false},
     {"render", kRenderHelp, run_render, false},
     {"provision", kProvisionHelp, run_provision, true},

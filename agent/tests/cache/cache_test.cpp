@@ -55,6 +55,29 @@ TEST_CASE("a new cache is migrated from an empty file to the current schema") {
     CHECK(c->db().user_version() == cache::Cache::schema_version());
 }
 
+TEST_CASE("a cache from before key rotation keeps its identity and gains an empty rotation history") {
+    TempDir dir;
+    std::string path = dir / "cache.db";
+    open_cache(path);
+    {
+        // Back to schema 1: identity without signing_key_rotated_from.
+        auto db = sql::Db::open(path, sql::Durability::normal);
+        REQUIRE(db);
+        db->exec("ALTER TABLE identity DROP COLUMN signing_key_rotated_from");
+        db->exec("INSERT INTO identity VALUES (1, 'agt_1', 'edge-1', 'cred', 'PEM', 'wss://hub')");
+        db->exec("PRAGMA user_version=1");
+    }
+    auto c = open_cache(path);
+    CHECK(c->db().user_version() == cache::Cache::schema_version());
+    auto id = c->identity().load();
+    CHECK(id.credential == "cred");
+    CHECK(id.signing_key_pem == "PEM");
+    CHECK(id.signing_key_rotated_from.empty());
+    id.signing_key_rotated_from = "ab12 cd34";
+    c->identity().save(id);
+    CHECK(c->identity().load().signing_key_rotated_from == "ab12 cd34");
+}
+
 TEST_CASE("a cache written by a newer agent is refused") {
     TempDir dir;
     {
@@ -131,6 +154,20 @@ TEST_CASE("the outbox can be told to issue seqs above what the hub has stored") 
     CHECK(c->outbox().append(status("a", v1::READY)) == 43);
     c->outbox().ensure_seq_above(100);
     CHECK(c->outbox().append(status("a", v1::READY)) == 101);
+}
+
+TEST_CASE("a hub claiming the largest seq does not stop the outbox from issuing more") {
+    // Found by fuzz/agent_session (a Welcome with acked_seq 2^64-1): the
+    // sequence went to SQLite's maximum and every later append failed with
+    // "database or disk is full", for good.
+    TempDir dir;
+    auto c = open_cache(dir / "cache.db");
+    c->outbox().ensure_seq_above(INT64_MAX);
+    int64_t seq = c->outbox().append(status("a", v1::READY));
+    CHECK(seq == cache::StatusOutbox::kMaxSeqFloor + 1);
+    CHECK(c->outbox().append(status("a", v1::FAILED)) == seq + 1);
+    c->outbox().ensure_seq_above(INT64_MAX - 1);  // never lowers what was issued
+    CHECK(c->outbox().append(status("a", v1::READY)) == seq + 2);
 }
 
 TEST_CASE("append_if_changed appends only when digest, revision, state or message change") {

@@ -76,7 +76,7 @@ struct Agent {
     void desire(std::vector<cache::Deployment> bundles) {
         std::vector<DesiredEntry> entries;
         for (auto& d : bundles) entries.push_back({d.bundle, d.revision, d.digest});
-        writer->desired().replace({desired_set_hash(entries), bundles});
+        writer->desired().replace({desired_set_hash(entries, VerifyKey::from_pem(key.public_pem())->fingerprint()), bundles});
     }
 
     std::vector<cache::Status> statuses() { return cache->outbox().pending(0, 10000); }

@@ -44,7 +44,7 @@ struct HubScript {
             }
             bool registering = hello.agent_id().empty();
             reply.frames.push_back(wire::encode(hub.welcome("agt_1", registering ? "cred_1" : "", stored_seq)));
-            reply.frames.push_back(wire::encode(ScriptedHub::desired(bundles)));
+            reply.frames.push_back(wire::encode(hub.desired(bundles)));
         } else if (in.has_fetch()) {
             for (auto& p : bundles)
                 if (p.digest == in.fetch().digest())

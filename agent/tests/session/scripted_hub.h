@@ -12,6 +12,7 @@
 #include "drover.pb.h"
 #include "proto/desired_set.h"
 #include "proto/frame.h"
+#include "proto/signing_key_chain.h"
 #include "proto/spec_signature.h"
 
 namespace drover::testing {
@@ -23,12 +24,24 @@ struct Published {
 class ScriptedHub {
 public:
     SigningKey key = *SigningKey::from_pem(generate_p256_key_pem());
+    // What `drover-hub rotate-signing-key` leaves: empty until rotate().
+    SigningKeyChain chain;
+
+    // A new key, endorsed by the current one, as the hub's rotation does.
+    void rotate() {
+        if (chain.empty()) chain.push_back({key.public_pem(), ""});
+        SigningKey next = *SigningKey::from_pem(generate_p256_key_pem());
+        chain.push_back(endorse_signing_key(key, next.public_pem()));
+        key = std::move(next);
+    }
 
     Published publish(const std::string& bundle, const std::string& revision, const std::string& spec) const {
         Published p{bundle, revision, spec, sha256(spec), "", deflate_bytes(spec)};
         p.signature = key.sign(spec_signing_message(bundle, revision, p.digest));
         return p;
     }
+
+    std::string key_id() const { return VerifyKey::from_pem(key.public_pem())->fingerprint(); }
 
     v1::Envelope welcome(const std::string& agent_id, const std::string& credential, uint64_t acked_seq = 0) const {
         v1::Envelope env;
@@ -38,10 +51,16 @@ public:
         w->set_credential(credential);
         w->set_signing_key(key.public_pem());
         w->set_acked_seq(acked_seq);
+        for (auto& link : chain) {
+            auto* l = w->add_signing_key_chain();
+            l->set_key(link.key_pem);
+            l->set_endorsement(link.endorsement);
+        }
         return env;
     }
 
-    static v1::Envelope desired(const std::vector<Published>& bundles) {
+    // Hashed with this hub's key, as the hub does (proto/desired_set.h).
+    v1::Envelope desired(const std::vector<Published>& bundles) const {
         v1::Envelope env;
         auto* d = env.mutable_desired();
         std::vector<DesiredEntry> entries;
@@ -54,7 +73,7 @@ public:
             dep->set_size(p.compressed.size());
             entries.push_back({p.bundle, p.revision, p.digest});
         }
-        d->set_hash(desired_set_hash(entries));
+        d->set_hash(desired_set_hash(entries, key_id()));
         return env;
     }
 

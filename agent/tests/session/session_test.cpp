@@ -233,7 +233,7 @@ TEST_CASE("a desired state is verified, stored, wakes the reconciler and fetches
     auto s = h.welcomed();
     Published a = h.hub.publish("alpha", "r1", "{\"a\":1}");
     Published b = h.hub.publish("beta", "r1", "{\"b\":2}");
-    REQUIRE(s->on_frame(ScriptedHub::desired({b, a})));
+    REQUIRE(s->on_frame(h.hub.desired({b, a})));
     CHECK(h.wakes == 1);
     auto set = h.cache->desired().load();
     REQUIRE(set.bundles.size() == 2);
@@ -263,7 +263,7 @@ TEST_CASE("a desired state with one bad signature is refused as a whole") {
     Published good = h.hub.publish("alpha", "r1", "{}");
     ScriptedHub impostor;
     Published forged = impostor.publish("beta", "r1", "{\"evil\":1}");
-    auto r = s->on_frame(ScriptedHub::desired({good, forged}));
+    auto r = s->on_frame(h.hub.desired({good, forged}));
     REQUIRE_FALSE(r);
     CHECK(r.error().message ==
           "desired state rejected: the signature of bundle beta does not verify against the pinned hub key");
@@ -274,22 +274,22 @@ TEST_CASE("a desired state with one bad signature is refused as a whole") {
 TEST_CASE("a desired state whose hash does not match its bundles is refused") {
     Harness h;
     auto s = h.welcomed();
-    auto env = ScriptedHub::desired({h.hub.publish("alpha", "r1", "{}")});
+    auto env = h.hub.desired({h.hub.publish("alpha", "r1", "{}")});
     env.mutable_desired()->set_hash(sha256("something else"));
     auto r = s->on_frame(env);
     REQUIRE_FALSE(r);
-    CHECK(r.error().message == "desired state rejected: its hash does not match its bundles");
+    CHECK(r.error().message == "desired state rejected: its hash does not match its bundles and the hub's key");
 }
 
 TEST_CASE("a new desired set forgets content no longer desired") {
     Harness h;
     auto s = h.welcomed();
     Published a = h.hub.publish("alpha", "r1", "{\"a\":1}");
-    REQUIRE(s->on_frame(ScriptedHub::desired({a})));
+    REQUIRE(s->on_frame(h.hub.desired({a})));
     for (auto& c : ScriptedHub::chunks(a, 0)) REQUIRE(s->on_frame(c));
     REQUIRE(h.cache->content().has(a.digest));
     Published a2 = h.hub.publish("alpha", "r2", "{\"a\":2}");
-    REQUIRE(s->on_frame(ScriptedHub::desired({a2})));
+    REQUIRE(s->on_frame(h.hub.desired({a2})));
     CHECK_FALSE(h.cache->content().has(a.digest));
 }
 
@@ -299,7 +299,7 @@ TEST_CASE("a download broken by a disconnect resumes from the stored length") {
     Published big = h.hub.publish("big", "r1", testing::bulky_spec(200'000));
     auto chunks = ScriptedHub::chunks(big, 0);
     REQUIRE(chunks.size() >= 3);
-    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    REQUIRE(s->on_frame(h.hub.desired({big})));
     REQUIRE(s->on_frame(chunks[0]));
     REQUIRE(s->on_frame(chunks[1]));
     // The link drops (its session ends, storing what it received); a new
@@ -318,7 +318,7 @@ TEST_CASE("a chunk at the wrong offset discards the partial download and refetch
     auto s = h.welcomed();
     Published big = h.hub.publish("big", "r1", testing::bulky_spec(200'000));
     auto chunks = ScriptedHub::chunks(big, 0);
-    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    REQUIRE(s->on_frame(h.hub.desired({big})));
     h.take(v1::Envelope::kFetch);
     REQUIRE(s->on_frame(chunks[0]));
     REQUIRE(s->on_frame(chunks[2]));  // chunk 1 went missing
@@ -338,7 +338,7 @@ TEST_CASE("a hub that keeps sending chunks out of order ends the session") {
     auto s = h.welcomed();
     Published big = h.hub.publish("big", "r1", testing::bulky_spec(200'000));
     auto chunks = ScriptedHub::chunks(big, 0);
-    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    REQUIRE(s->on_frame(h.hub.desired({big})));
     Result<void> r;
     for (int i = 0; i < 20 && r; ++i) {
         r = s->on_frame(chunks[0]);
@@ -354,7 +354,7 @@ TEST_CASE("content that does not match its digest is discarded and fetched once 
     Published real = h.hub.publish("web", "r1", "{\"real\":true}");
     Published wrong = real;
     wrong.compressed = deflate_bytes("{\"real\":false}");
-    REQUIRE(s->on_frame(ScriptedHub::desired({real})));
+    REQUIRE(s->on_frame(h.hub.desired({real})));
     h.take(v1::Envelope::kFetch);
     for (auto& c : ScriptedHub::chunks(wrong, 0)) REQUIRE(s->on_frame(c));
     CHECK_FALSE(h.cache->content().has(real.digest));
@@ -377,7 +377,7 @@ TEST_CASE("corrupt compressed content is discarded, not stored") {
     auto s = h.welcomed();
     Published p = h.hub.publish("web", "r1", "{}");
     p.compressed = "this is not zlib";
-    REQUIRE(s->on_frame(ScriptedHub::desired({p})));
+    REQUIRE(s->on_frame(h.hub.desired({p})));
     for (auto& c : ScriptedHub::chunks(p, 0)) REQUIRE(s->on_frame(c));
     CHECK_FALSE(h.cache->content().has(p.digest));
     CHECK(h.cache->content().partial_length(p.digest) == 0);
@@ -388,7 +388,7 @@ TEST_CASE("after a Welcome that announces a DesiredState, the stale cached set i
     Published a = h.hub.publish("alpha", "r1", "{\"a\":1}");
     {
         auto s = h.welcomed();
-        REQUIRE(s->on_frame(ScriptedHub::desired({a})));  // fetch of a starts, link breaks
+        REQUIRE(s->on_frame(h.hub.desired({a})));  // fetch of a starts, link breaks
     }
     auto s = h.connect();
     auto welcome = h.hub.welcome("agt_1", "", 0);
@@ -396,7 +396,7 @@ TEST_CASE("after a Welcome that announces a DesiredState, the stale cached set i
     REQUIRE(s->on_frame(welcome));
     CHECK(h.take(v1::Envelope::kFetch).empty());
     Published b = h.hub.publish("beta", "r2", "{\"b\":1}");
-    REQUIRE(s->on_frame(ScriptedHub::desired({b})));
+    REQUIRE(s->on_frame(h.hub.desired({b})));
     auto fetches = h.take(v1::Envelope::kFetch);
     REQUIRE(fetches.size() == 1);
     CHECK(fetches[0].fetch().digest() == b.digest);
@@ -406,13 +406,13 @@ TEST_CASE("a download that leaves the desired set is abandoned and the tail of i
     Harness h;
     auto s = h.welcomed();
     Published big = h.hub.publish("big", "r1", testing::bulky_spec(300'000));
-    REQUIRE(s->on_frame(ScriptedHub::desired({big})));
+    REQUIRE(s->on_frame(h.hub.desired({big})));
     auto chunks = ScriptedHub::chunks(big, 0);
     REQUIRE(chunks.size() > 2);
     REQUIRE(s->on_frame(chunks[0]));
     Published small = h.hub.publish("small", "r2", "{\"s\":1}");
     h.take(v1::Envelope::kFetch);
-    REQUIRE(s->on_frame(ScriptedHub::desired({small})));
+    REQUIRE(s->on_frame(h.hub.desired({small})));
     auto fetches = h.take(v1::Envelope::kFetch);
     REQUIRE(fetches.size() == 1);
     CHECK(fetches[0].fetch().digest() == small.digest);
@@ -433,7 +433,9 @@ TEST_CASE("with --signing-key, a Welcome presenting another key is refused and n
     REQUIRE_FALSE(r);
     CHECK(r.error().message ==
           "hub presented a spec-signing key different from the one pinned (by --signing-key, or at first contact); "
-          "refusing it (key rotation is not supported yet)");
+          "refusing it: the hub presents key " +
+              short_fingerprint(h.hub.key_id()) + ", not the pinned key " +
+              short_fingerprint(VerifyKey::from_pem(operator_public)->fingerprint()) + ", and no rotation chain");
     CHECK_FALSE(s->welcomed());
     auto id = h.cache->identity().load();
     CHECK(id.credential == "cred_1");  // the hub used up the token for it
@@ -457,11 +459,11 @@ TEST_CASE("with --signing-key, the pinned key replaces one trusted on first cont
 
     auto s = h.welcomed();
     REQUIRE(s->welcomed());
-    REQUIRE(s->on_frame(ScriptedHub::desired({h.hub.publish("web", "r1", "{}")})));
+    REQUIRE(s->on_frame(h.hub.desired({h.hub.publish("web", "r1", "{}")})));
 
     // A spec signed by any other key is refused.
     ScriptedHub forger;
-    auto r = s->on_frame(ScriptedHub::desired({forger.publish("web", "r2", "{}")}));
+    auto r = s->on_frame(h.hub.desired({forger.publish("web", "r2", "{}")}));
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("does not verify against the pinned hub key") != std::string::npos);
 }
@@ -472,4 +474,214 @@ TEST_CASE("pin_signing_key refuses a file that holds no usable public key") {
     REQUIRE_FALSE(r);
     CHECK(r.error().message.rfind("not a usable public key: ", 0) == 0);
     CHECK(h.cache->identity().load().signing_key_pem.empty());
+}
+
+// ---- spec-signing key rotation ---------------------------------------------
+
+namespace {
+
+std::string fingerprint_hex(const std::string& public_pem) {
+    return hex_encode(VerifyKey::from_pem(public_pem)->fingerprint());
+}
+
+}  // namespace
+
+TEST_CASE("a rotated key with a chain from the pinned key is re-pinned with the DesiredState it signed") {
+    Harness h;
+    auto s = h.welcomed();
+    std::string old_public = h.hub.key.public_pem();
+    Published web = h.hub.publish("web", "r1", "{}");
+    REQUIRE(s->on_frame(h.hub.desired({web})));
+
+    h.hub.rotate();
+    s = h.connect();
+    REQUIRE(s->on_frame(h.hub.welcome("agt_1", "")));
+    CHECK(s->welcomed());
+    // Not pinned yet: the cached entries are still the old key's.
+    CHECK(h.cache->identity().load().signing_key_pem == old_public);
+
+    // The hub re-signs the same revision with the new key; same content.
+    Published resigned = h.hub.publish("web", "r1", "{}");
+    REQUIRE(resigned.digest == web.digest);
+    REQUIRE(s->on_frame(h.hub.desired({resigned})));
+    auto id = h.cache->identity().load();
+    CHECK(id.signing_key_pem == h.hub.key.public_pem());
+    CHECK(id.signing_key_rotated_from == fingerprint_hex(old_public));
+    auto set = h.cache->desired().load();
+    REQUIRE(set.bundles.size() == 1);
+    CHECK(set.bundles[0].signature == resigned.signature);
+    CHECK(set.hash == h.hub.desired({resigned}).desired().hash());
+
+    // Later sets signed by the new key are accepted; the old key's are not.
+    REQUIRE(s->on_frame(h.hub.desired({h.hub.publish("web", "r2", "{\"v\":2}")})));
+    ScriptedHub stale;
+    stale.key = *SigningKey::from_pem(generate_p256_key_pem());
+    auto r = s->on_frame(stale.desired({stale.publish("web", "r3", "{}")}));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("does not verify against the pinned hub key") != std::string::npos);
+
+    // The next connection presents the same key and chain: nothing to walk.
+    s = h.connect();
+    REQUIRE(s->on_frame(h.hub.welcome("agt_1", "")));
+    CHECK(h.cache->identity().load().signing_key_rotated_from == fingerprint_hex(old_public));
+}
+
+TEST_CASE("a link lost between a rotated Welcome and its DesiredState leaves the old key pinned") {
+    Harness h;
+    h.welcomed();
+    std::string old_public = h.hub.key.public_pem();
+    h.hub.rotate();
+    {
+        auto s = h.connect();
+        REQUIRE(s->on_frame(h.hub.welcome("agt_1", "")));
+    }  // the link breaks here
+    CHECK(h.cache->identity().load().signing_key_pem == old_public);
+    CHECK(h.cache->identity().load().signing_key_rotated_from.empty());
+    auto s = h.connect();
+    REQUIRE(s->on_frame(h.hub.welcome("agt_1", "")));
+    REQUIRE(s->on_frame(h.hub.desired({})));
+    CHECK(h.cache->identity().load().signing_key_pem == h.hub.key.public_pem());
+}
+
+TEST_CASE("two rotations are walked in one Welcome and both earlier keys are remembered") {
+    Harness h;
+    h.welcomed();
+    std::string first = h.hub.key.public_pem();
+    h.hub.rotate();
+    std::string second = h.hub.key.public_pem();
+    h.hub.rotate();
+    auto s = h.connect();
+    REQUIRE(s->on_frame(h.hub.welcome("agt_1", "")));
+    REQUIRE(s->on_frame(h.hub.desired({h.hub.publish("web", "r1", "{}")})));
+    auto id = h.cache->identity().load();
+    CHECK(id.signing_key_pem == h.hub.key.public_pem());
+    CHECK(id.signing_key_rotated_from == fingerprint_hex(first) + " " + fingerprint_hex(second));
+}
+
+TEST_CASE("a rotation chain that does not verify is refused and the old pin kept") {
+    Harness h;
+    h.welcomed();
+    std::string pinned = h.hub.key.public_pem();
+    std::string reason;
+
+    SUBCASE("endorsed by a key outside the chain") {
+        SigningKey forger = *SigningKey::from_pem(generate_p256_key_pem());
+        SigningKey next = *SigningKey::from_pem(generate_p256_key_pem());
+        h.hub.chain = {{pinned, ""}, endorse_signing_key(forger, next.public_pem())};
+        h.hub.key = std::move(next);
+        reason = "the endorsement of link 2 of 2 (key " + short_fingerprint(h.hub.key_id()) +
+                 ") does not verify against the key before it (" +
+                 short_fingerprint(VerifyKey::from_pem(pinned)->fingerprint()) + ")";
+    }
+    SUBCASE("a chain that never held the pinned key") {
+        ScriptedHub other;
+        other.rotate();
+        h.hub = std::move(other);
+        reason = "the pinned key " + short_fingerprint(VerifyKey::from_pem(pinned)->fingerprint()) +
+                 " is not in the hub's signing-key chain (2 links): the hub's key " +
+                 short_fingerprint(h.hub.key_id()) + " was not rotated from it";
+    }
+    SUBCASE("a chain ending elsewhere") {
+        h.hub.rotate();
+        h.hub.key = *SigningKey::from_pem(generate_p256_key_pem());
+        reason = "the hub's signing-key chain does not end at the key it presents (" +
+                 short_fingerprint(h.hub.key_id()) + ")";
+    }
+
+    auto s = h.connect();
+    auto r = s->on_frame(h.hub.welcome("agt_1", ""));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message ==
+          "hub presented a spec-signing key different from the one pinned (by --signing-key, or at first contact); "
+          "refusing it: " +
+              reason);
+    CHECK_FALSE(s->welcomed());
+    CHECK(h.cache->identity().load().signing_key_pem == pinned);
+}
+
+TEST_CASE("--signing-key naming a key the hub rotated away from keeps the newer pin") {
+    Harness h;
+    std::string provisioned = h.hub.key.public_pem();
+    REQUIRE(session::pin_signing_key(*h.cache, provisioned));
+    h.welcomed();
+    h.hub.rotate();
+    auto s = h.welcomed();
+    REQUIRE(s->on_frame(h.hub.desired({h.hub.publish("web", "r1", "{}")})));
+    std::string rotated = h.hub.key.public_pem();
+    REQUIRE(h.cache->identity().load().signing_key_pem == rotated);
+
+    // The agent restarts with the flag it was provisioned with.
+    REQUIRE(session::pin_signing_key(*h.cache, provisioned));
+    auto id = h.cache->identity().load();
+    CHECK(id.signing_key_pem == rotated);
+    CHECK(id.signing_key_rotated_from == fingerprint_hex(provisioned));
+    s = h.welcomed();
+    CHECK(s->welcomed());
+
+    // The rotated key itself, in other whitespace, is the same key.
+    REQUIRE(session::pin_signing_key(*h.cache, "\n" + rotated + "\n"));
+    CHECK(h.cache->identity().load().signing_key_pem == rotated);
+}
+
+TEST_CASE("--signing-key naming an unrelated key replaces a rotated pin and forgets its history") {
+    Harness h;
+    h.welcomed();
+    h.hub.rotate();
+    auto s = h.welcomed();
+    REQUIRE(s->on_frame(h.hub.desired({})));
+    REQUIRE_FALSE(h.cache->identity().load().signing_key_rotated_from.empty());
+
+    std::string other = SigningKey::from_pem(generate_p256_key_pem())->public_pem();
+    REQUIRE(session::pin_signing_key(*h.cache, other));
+    auto id = h.cache->identity().load();
+    CHECK(id.signing_key_pem == other);
+    CHECK(id.signing_key_rotated_from.empty());
+}
+
+TEST_CASE("a rotated credential is stored before it is confirmed, and the next Hello uses it") {
+    Harness h;
+    auto s = h.welcomed();
+    h.sent.clear();
+    v1::Envelope rotate;
+    rotate.mutable_credential()->set_credential("drv_agt_rotated_0123456789");
+    REQUIRE(s->on_frame(rotate));
+    CHECK(h.cache->identity().load().credential == "drv_agt_rotated_0123456789");
+    REQUIRE(h.sent.size() == 1);
+    CHECK(h.sent[0].has_credential_stored());
+
+    s = h.connect();
+    CHECK(h.sent[0].hello().credential() == "drv_agt_rotated_0123456789");
+}
+
+TEST_CASE("a credential before Welcome, or an implausible one, is refused and the stored one kept") {
+    Harness h;
+    auto s = h.welcomed();
+    v1::Envelope bad;
+    bad.mutable_credential()->set_credential("short");
+    auto r = s->on_frame(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub sent a credential of 5 bytes (16 to 256 expected)");
+    CHECK(h.cache->identity().load().credential == "cred_1");
+
+    auto fresh = h.connect();
+    v1::Envelope early;
+    early.mutable_credential()->set_credential("drv_agt_rotated_0123456789");
+    r = fresh->on_frame(early);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub sent credential before welcome");
+    CHECK(h.cache->identity().load().credential == "cred_1");
+}
+
+TEST_CASE("a Welcome claiming status seqs beyond any the agent issues is refused and the outbox kept") {
+    Harness h;
+    h.welcomed();
+    h.add_statuses(3);
+    auto s = h.connect();
+    auto r = s->on_frame(h.hub.welcome("agt_1", "", uint64_t{1} << 63));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub claims to have stored status seq 9223372036854775808, beyond any this agent issues");
+    CHECK(h.cache->outbox().pending(0, 10).size() == 3);
+    auto again = h.connect();
+    REQUIRE(again->on_frame(h.hub.welcome("agt_1", "", 0)));
+    CHECK(h.take(v1::Envelope::kStatus).size() == 3);
 }

@@ -148,20 +148,20 @@ TEST_CASE("read_commit_files skips symlinks and enforces the size, count and tot
     small.max_file_bytes = 50;
     auto too_big = git::read_commit_files(*repo, head, small);
     REQUIRE_FALSE(too_big.has_value());
-    CHECK(too_big.error().message == "b.yaml is 101 bytes, more than the limit of 50");
+    CHECK(too_big.error().message == "b.yaml is 101 bytes, more than the limit of 50 (hub limit file-bytes)");
 
     render::Limits few;
     few.max_files = 2;
     auto too_many = git::read_commit_files(*repo, head, few);
     REQUIRE_FALSE(too_many.has_value());
-    CHECK(too_many.error().message == cat("commit ", head, " has more than 2 YAML/JSON files"));
+    CHECK(too_many.error().message == cat("commit ", head, " has more than 2 YAML/JSON files (hub limit repo-files)"));
 
     // a.yaml 5 + b.yaml 101 + run.json 2 bytes, checked from object headers.
     render::Limits little;
     little.max_input_bytes = 107;
     auto too_much = git::read_commit_files(*repo, head, little);
     REQUIRE_FALSE(too_much.has_value());
-    CHECK(too_much.error().message == cat("commit ", head, ": its YAML/JSON files hold more than the limit of 107 bytes"));
+    CHECK(too_much.error().message == cat("commit ", head, ": its YAML/JSON files hold more than the limit of 107 bytes (hub limit repo-bytes)"));
     little.max_input_bytes = 108;
     CHECK(git::read_commit_files(*repo, head, little).has_value());
 }

@@ -74,7 +74,8 @@ TEST_CASE("a repository whose YAML/JSON files add up past the limit is refused b
     limits.max_input_bytes = files["a/bundle.yaml"].size() + files["a/cm.yaml"].size() - 1;
     CHECK(problem_lines(render_fleet(files, limits)) ==
           std::vector<std::string>{cat("repository's YAML/JSON files hold ", limits.max_input_bytes + 1,
-                                       " bytes, more than the limit of ", limits.max_input_bytes)});
+                                       " bytes, more than the limit of ", limits.max_input_bytes,
+                                       " (hub limit repo-bytes)")});
     files["a/README.md"] = std::string(1000, 'x');  // not a render input: not counted
     limits.max_input_bytes += 1;
     CHECK(first_problem(render_fleet(files, limits)).find("YAML syntax error") != std::string::npos);
@@ -95,5 +96,5 @@ TEST_CASE("rendered specs adding up past the fleet limit are refused, counting s
     limits.max_fleet_spec_bytes = 2 * one - 10;
     CHECK(problem_lines(render_fleet(files, limits)) ==
           std::vector<std::string>{cat("b/bundle.yaml: rendered specs of the repository add up to more than the limit of ",
-                                       limits.max_fleet_spec_bytes, " bytes")});
+                                       limits.max_fleet_spec_bytes, " bytes (hub limit fleet-spec-bytes)")});
 }

@@ -283,19 +283,19 @@ TEST_CASE("limits refuse oversized repositories, files, bundles and specs") {
     Limits limits;
     limits.max_files = 2;
     CHECK(problem_lines(render_fleet(files, limits)) ==
-          std::vector<std::string>{"repository has 3 YAML/JSON files, more than the limit of 2"});
+          std::vector<std::string>{"repository has 3 YAML/JSON files, more than the limit of 2 (hub limit repo-files)"});
     limits = {};
     limits.max_bundles = 1;
     CHECK(problem_lines(render_fleet(files, limits)) ==
-          std::vector<std::string>{"repository has 2 bundles, more than the limit of 1"});
+          std::vector<std::string>{"repository has 2 bundles, more than the limit of 1 (hub limit bundles)"});
     limits = {};
     limits.max_file_bytes = 40;
     CHECK(problem_lines(render_fleet(files, limits)) ==
-          std::vector<std::string>{"a/cm.yaml: file is 58 bytes, more than the limit of 40"});
+          std::vector<std::string>{"a/cm.yaml: file is 58 bytes, more than the limit of 40 (hub limit file-bytes)"});
     limits = {};
     limits.max_objects_per_bundle = 0;
     CHECK(problem_lines(render_fleet(files, limits)) ==
-          std::vector<std::string>{"a/bundle.yaml: bundle has more than 0 objects"});
+          std::vector<std::string>{"a/bundle.yaml: bundle has more than 0 objects (hub limit objects-per-bundle)"});
     // Each document fits the limit; together they do not.
     std::string data = "data: {x: " + std::string(100, 'x') + "}\n";
     files["a/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" + data + "---\n" +
@@ -303,7 +303,7 @@ TEST_CASE("limits refuse oversized repositories, files, bundles and specs") {
     limits = {};
     limits.max_spec_bytes = 400;
     CHECK(problem_lines(render_fleet(files, limits)) ==
-          std::vector<std::string>{"a/bundle.yaml: rendered spec is 507 bytes, more than the limit of 400"});
+          std::vector<std::string>{"a/bundle.yaml: rendered spec is 507 bytes, more than the limit of 400 (hub limit spec-bytes)"});
 }
 
 TEST_CASE("no more than the cap of problems is listed, with a count of the rest") {

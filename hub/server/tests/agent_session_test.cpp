@@ -37,8 +37,8 @@ TEST_CASE("registration issues a credential and sends a signed desired state to 
     CHECK(d.bundle() == "web");
     auto pub = VerifyKey::from_pem(hub.key.public_pem());
     CHECK(pub->verify(spec_signing_message(d.bundle(), d.revision(), d.digest()), d.signature()));
-    CHECK(r.desired.hash() == desired_hash({d}));
-    CHECK(hub.store->credential_hash(r.id) == sha256_hex(r.credential));
+    CHECK(r.desired.hash() == desired_hash({d}, hub.fleet->signing_key_id()));
+    CHECK(hub.store->credentials(r.id)->current_hash == sha256_hex(r.credential));
 }
 
 TEST_CASE("an agent that matches no target gets an empty desired state") {
@@ -384,4 +384,71 @@ TEST_CASE("welcome says whether a desired state follows") {
     auto out = t.take();
     CHECK(out.at(0).welcome().desired_state_follows());
     CHECK(out.at(1).has_desired());
+}
+
+TEST_CASE("a hub that never rotated its signing key sends no chain in Welcome") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    s.on_frame(hello_frame("edge", {{"role", "gw"}}, hub.token()));
+    auto out = t.take();
+    REQUIRE(out.size() >= 1);
+    CHECK(out[0].welcome().signing_key() == hub.key.public_pem());
+    CHECK(out[0].welcome().signing_key_chain_size() == 0);
+}
+
+TEST_CASE("after a key rotation Welcome carries the chain and the agent's set is re-signed, content unchanged") {
+    Hub hub;
+    std::string id, credential, old_hash;
+    v1::Deployment before;
+    {
+        MemoryTransport t;
+        AgentSession s(*hub.fleet, t);
+        auto r = register_agent(hub, t, s, {{"role", "gw"}});
+        id = r.id;
+        credential = r.credential;
+        old_hash = r.desired.hash();
+        REQUIRE(r.desired.bundles_size() == 1);
+        before = r.desired.bundles(0);
+        s.on_closed();
+    }
+    // What `drover-hub rotate-signing-key` and a restart do.
+    std::string old_public = hub.key.public_pem();
+    SigningKey next = *SigningKey::from_pem(generate_p256_key_pem());
+    SigningKeyChain chain{{old_public, ""}, endorse_signing_key(hub.key, next.public_pem())};
+    hub.key = std::move(next);
+    hub.fleet = std::make_unique<Fleet>(*hub.store, hub.key.public_pem(), [&hub] { return hub.now; });
+    hub.fleet->set_signing_chain(chain);
+    hub.deploy(kFleetFiles, "1111111111111111111111111111111111111111");
+
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    s.on_frame(hello_frame("edge", {{"role", "gw"}}, "", id, credential, old_hash));
+    auto out = t.take();
+    REQUIRE(out.size() == 2);
+    const auto& w = out[0].welcome();
+    CHECK(w.signing_key() == hub.key.public_pem());
+    REQUIRE(w.signing_key_chain_size() == 2);
+    CHECK(w.signing_key_chain(0).key() == old_public);
+    CHECK(w.signing_key_chain(0).endorsement().empty());
+    CHECK(w.signing_key_chain(1).key() == hub.key.public_pem());
+    CHECK(w.desired_state_follows());
+    SigningKeyChain received;
+    for (auto& link : w.signing_key_chain()) received.push_back({link.key(), link.endorsement()});
+    CHECK(trace_key_rotation(received, old_public, w.signing_key()));
+
+    // The same revision and content, signed by the new key, under a new hash.
+    REQUIRE(out[1].has_desired());
+    const auto& desired = out[1].desired();
+    REQUIRE(desired.bundles_size() == 1);
+    const auto& d = desired.bundles(0);
+    CHECK(d.digest() == before.digest());
+    CHECK(d.revision() == before.revision());
+    CHECK(VerifyKey::from_pem(hub.key.public_pem())->verify(spec_signing_message(d.bundle(), d.revision(), d.digest()),
+                                                           d.signature()));
+    CHECK(desired.hash() != old_hash);
+    CHECK(desired.hash() == desired_hash({d}, hub.fleet->signing_key_id()));
+
+    // GET /api/v1/trust's source: the current key, not the original.
+    CHECK(hub.fleet->signing_key_pem() == hub.key.public_pem());
 }

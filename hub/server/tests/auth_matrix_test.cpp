@@ -28,6 +28,7 @@ const Route kRoutes[] = {
     {"GET", "/api/v1/agents", ""},
     {"GET", "/api/v1/agents/edge", ""},
     {"PATCH", "/api/v1/agents/edge/labels", R"({"set":{"a":"b"}})"},
+    {"POST", "/api/v1/agents/edge/rotate-credential", ""},
     {"POST", "/api/v1/agents/edge/revoke", ""},
     {"GET", "/api/v1/bundles", ""},
     {"GET", "/api/v1/bundles/web", ""},

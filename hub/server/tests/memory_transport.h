@@ -15,6 +15,7 @@ public:
     std::vector<std::string> frames;  // everything sent, in order
     size_t undrained = 0;             // what queued() reports
     std::optional<std::string> closed;
+    std::string address;  // what peer_address() reports
 
     void send(std::string frame) override {
         if (closed) return;
@@ -23,6 +24,7 @@ public:
     }
     size_t queued() const override { return undrained; }
     void close(const std::string& reason) override { closed = reason; }
+    std::string peer_address() const override { return address; }
 
     std::vector<v1::Envelope> take() {
         std::vector<v1::Envelope> out;

@@ -199,3 +199,22 @@ TEST_CASE("a plain body beyond the spool's limit is refused with the limit") {
     CHECK(error_of(std::string(101, 'x'), false, false, 100) == "request body is larger than 100 bytes");
     CHECK(error_of(chunked(std::string(101, 'x'), 10), true, false, 100) == "request body is larger than 100 bytes");
 }
+
+TEST_CASE("a body refused in part stays refused: later pieces and finish fail with the same error") {
+    // Found by fuzz/http_body: a plain body over the limit finished as the
+    // bytes stored before the refusal, as if it were the whole body.
+    for (bool is_chunked : {false, true}) {
+        CAPTURE(is_chunked);
+        RequestBody body(BodySpool::in_memory(100), is_chunked, false);
+        std::string raw = is_chunked ? chunked(std::string(101, 'x'), 10) : std::string(101, 'x');
+        auto refused = body.feed(raw);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().message == "request body is larger than 100 bytes");
+        auto more = body.feed(is_chunked ? "0\r\n\r\n" : "y");
+        REQUIRE_FALSE(more);
+        CHECK(more.error().message == refused.error().message);
+        auto finished = body.finish();
+        REQUIRE_FALSE(finished.has_value());
+        CHECK(finished.error().message == refused.error().message);
+    }
+}

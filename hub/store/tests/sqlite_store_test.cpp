@@ -74,7 +74,7 @@ TEST_CASE("a second device claiming a taken name gets a suffixed name, never the
     CHECK(b.name == "edge-2");
     CHECK(c.name == "edge-3");
     CHECK(a.id != b.id);
-    CHECK(t.store->credential_hash(a.id) == "c1");
+    CHECK(t.store->credentials(a.id)->current_hash == "c1");
     CHECK(t.store->agent_by_name("edge-2")->id == b.id);
 }
 
@@ -302,10 +302,10 @@ TEST_CASE("events after an id come oldest first, up to a limit") {
 TEST_CASE("a revoked agent's credential no longer logs in, and the revocation is stored once") {
     TempStore t;
     auto a = t.store->register_agent("edge", "hash", {}, 10);
-    CHECK(t.store->credential_hash(a.id) == "hash");
+    CHECK(t.store->credentials(a.id)->current_hash == "hash");
     CHECK_FALSE(t.store->agent(a.id)->revoked_ms);
     CHECK(t.store->revoke_agent(a.id, 20) == 20);
-    CHECK_FALSE(t.store->credential_hash(a.id));
+    CHECK_FALSE(t.store->credentials(a.id));
     CHECK(t.store->agent(a.id)->revoked_ms == 20);
     CHECK(t.store->revoke_agent(a.id, 30) == 20);
     CHECK(t.store->agent(a.id)->revoked_ms == 20);
@@ -329,4 +329,37 @@ TEST_CASE("one agent's statuses are read by bundle, without the others'") {
     CHECK(mine[1].bundle == "web");
     CHECK(t.store->statuses_of(b.id).size() == 1);
     CHECK(t.store->statuses_of("agt_nobody").empty());
+}
+
+TEST_CASE("a credential rotation keeps both hashes until it finishes, then only the new one, issued then") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "old", {}, 10);
+    auto c = t.store->credentials(a.id);
+    REQUIRE(c);
+    CHECK(c->current_hash == "old");
+    CHECK(c->next_hash.empty());
+    CHECK(c->issued_ms == 10);  // registration issued it
+    CHECK_FALSE(t.store->finish_credential_rotation(a.id, 20));  // none under way
+
+    REQUIRE(t.store->begin_credential_rotation(a.id, "new"));
+    c = t.store->credentials(a.id);
+    CHECK(c->current_hash == "old");
+    CHECK(c->next_hash == "new");
+    REQUIRE(t.store->begin_credential_rotation(a.id, "newer"));  // a retry replaces the next one
+    CHECK(t.store->credentials(a.id)->next_hash == "newer");
+
+    REQUIRE(t.store->finish_credential_rotation(a.id, 30));
+    c = t.store->credentials(a.id);
+    CHECK(c->current_hash == "newer");
+    CHECK(c->next_hash.empty());
+    CHECK(c->issued_ms == 30);
+    CHECK(t.store->events_of_kind("credential", 10).at(0).message == "credential of agent edge rotated");
+
+    REQUIRE(t.store->expire_credential(a.id));
+    CHECK(t.store->credentials(a.id)->issued_ms == 0);
+
+    REQUIRE(t.store->revoke_agent(a.id, 40));
+    CHECK_FALSE(t.store->begin_credential_rotation(a.id, "x"));
+    CHECK_FALSE(t.store->expire_credential(a.id));
+    CHECK_FALSE(t.store->begin_credential_rotation("agt_nobody", "x"));
 }

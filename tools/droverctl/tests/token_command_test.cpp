@@ -121,6 +121,10 @@ CannedReply token_hub(const RecordedRequest& r) {
     if (r.method == "POST" && r.path == "/api/v1/tokens")
         return {201, R"({"id":"tok_2","kind":"viewer","token":"drv_viewer_secret","expires_at":null})"};
     if (r.method == "POST" && r.path == "/api/v1/agents/edge-1/revoke") return {200, R"({"name":"edge-1","revoked":true})"};
+    if (r.method == "POST" && r.path == "/api/v1/agents/edge-1/rotate-credential")
+        return {202, R"({"name":"edge-1","rotation":"started"})"};
+    if (r.method == "POST" && r.path == "/api/v1/agents/edge-2/rotate-credential")
+        return {202, R"({"name":"edge-2","rotation":"at its next connection"})"};
     if (r.method == "POST") return {404, R"({"error":"no agent named \"edge-9\""})"};
     return {404, R"({"error":"no such path"})"};
 }
@@ -165,4 +169,25 @@ TEST_CASE("revoke AGENT posts to the agent's revoke route; an unknown agent exit
     auto unknown = droverctl({"revoke", "edge-9"}, env);
     CHECK(unknown.code == 4);
     CHECK(unknown.err == "droverctl: no agent named \"edge-9\" (HTTP 404)\n");
+}
+
+TEST_CASE("rotate-credential AGENT says whether the new credential goes out now or at the next connection") {
+    LoopbackHttpServer hub(token_hub);
+    std::map<std::string, std::string> env = {{"DROVER_HUB", hub.url()}, {"DROVER_TOKEN", "t"}};
+    auto online = droverctl({"rotate-credential", "edge-1"}, env);
+    CHECK(online.code == 0);
+    CHECK(online.out == "agent edge-1 gets a new credential now; the old one stops working once it is stored\n");
+    CHECK(hub.requests()[0].method == "POST");
+    CHECK(hub.requests()[0].path == "/api/v1/agents/edge-1/rotate-credential");
+    auto offline = droverctl({"rotate-credential", "edge-2"}, env);
+    CHECK(offline.out ==
+          "agent edge-2 gets a new credential when it next connects; the old one stops working once it is stored\n");
+    auto as_json = droverctl({"rotate-credential", "edge-1", "-o", "json"}, env);
+    CHECK(json::parse(as_json.out) == json{{"name", "edge-1"}, {"rotation", "started"}});
+    auto unknown = droverctl({"rotate-credential", "edge-9"}, env);
+    CHECK(unknown.code == 4);
+    CHECK(unknown.err == "droverctl: no agent named \"edge-9\" (HTTP 404)\n");
+    auto usage = droverctl({"rotate-credential"}, env);
+    CHECK(usage.code == 2);
+    CHECK(usage.err == "droverctl: rotate-credential needs an agent name (see 'droverctl rotate-credential --help')\n");
 }

@@ -353,6 +353,8 @@ struct Agent {
         cache->identity().save({"agt_1", "edge-1", "cred", key.public_pem(), "wss://hub"});
     }
 
+    std::string key_id() const { return VerifyKey::from_pem(key.public_pem())->fingerprint(); }
+
     void desire(const std::string& bundle, const std::vector<json>& objects, bool self_heal) {
         json spec = {{"bundle", bundle},
                      {"namespace", ""},
@@ -363,7 +365,7 @@ struct Agent {
         cache->content().complete(digest, text);
         cache::Deployment d{bundle, "rev1", digest, key.sign(spec_signing_message(bundle, "rev1", digest)), text.size()};
         std::vector<DesiredEntry> entries = {{bundle, "rev1", digest}};
-        cache->desired().replace({desired_set_hash(entries), {d}});
+        cache->desired().replace({desired_set_hash(entries, key_id()), {d}});
     }
 
     std::vector<std::string> trail(const std::string& bundle) {
@@ -403,7 +405,7 @@ TEST_CASE("kube: the reconciler reports drift as Modified and self-heals it") {
     CHECK(cluster->get(cm_path(ns, "a")).is_object());
 
     // Removed from the desired set: pruned.
-    agent.cache->desired().replace({desired_set_hash({}), {}});
+    agent.cache->desired().replace({desired_set_hash({}, agent.key_id()), {}});
     r.reconcile(false);
     CHECK(agent.trail("web").back() == "Removed");
     json gone = cluster->get(cm_path(ns, "a"));
