@@ -274,7 +274,8 @@ void Session::on_close(const v1::Close& close) {
     closed_by_hub_ = true;
     log::error("hub closed the session: ", close.reason().empty() ? "(no reason given)" : close.reason());
     if (registering_)
-        log::error("this agent is not registered yet; check --token (retrying with backoff)");
+        log::error("this agent is not registered yet; retrying with backoff (if the hub refused the token, "
+                   "check --token)");
 }
 
 void Session::send_statuses() {
