@@ -3,7 +3,6 @@
 // a message, where no openssl binary is installed.
 #include <doctest/doctest.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +10,7 @@
 
 #include "common/fs.h"
 #include "common/text.h"
+#include "common/testing/command.h"
 #include "common/testing/temp_dir.h"
 #include "hub/pki/certificates.h"
 
@@ -20,21 +20,9 @@ using drover::testing::TempDir;
 
 namespace {
 
-struct CommandResult {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr
-};
-
-CommandResult run(const std::string& command) {
-    CommandResult r;
-    FILE* p = popen((command + " 2>&1 </dev/null").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+// stdout and stderr of command.
+drover::testing::CommandResult run(const std::string& command) {
+    return drover::testing::run_command(command + " 2>&1 </dev/null");
 }
 
 bool have_openssl() { return std::system("command -v openssl >/dev/null 2>&1") == 0; }

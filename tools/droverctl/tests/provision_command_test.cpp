@@ -4,10 +4,10 @@
 
 #include <sys/stat.h>
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "common/fs.h"
+#include "common/testing/command.h"
 #include "common/testing/temp_dir.h"
 #include "tools/droverctl/provision_command.h"
 #include "tools/droverctl/tests/in_process.h"
@@ -32,15 +32,12 @@ CannedReply provisioning_hub(const RecordedRequest& r) {
     return {404, R"({"error":"no such path"})"};
 }
 
+// stdout of a shell command; the test fails when it exits non-zero.
 std::string shell(const std::string& command) {
-    std::string out;
-    FILE* p = ::popen(command.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    REQUIRE(::pclose(p) == 0);
-    return out;
+    auto r = drover::testing::run_command(command);
+    INFO(command);
+    REQUIRE(r.exit_code == 0);
+    return r.output;
 }
 
 unsigned mode_of(const std::string& path) {

@@ -2,11 +2,11 @@
 // script will unpack.
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <string>
 #include <utility>
 
 #include "common/fs.h"
+#include "common/testing/command.h"
 #include "common/testing/temp_dir.h"
 #include "tools/droverctl/provision_tar.h"
 
@@ -18,16 +18,10 @@ namespace {
 
 // stdout of a shell command; the test fails when it exits non-zero.
 std::string shell(const std::string& command) {
-    std::string out;
-    FILE* p = ::popen(command.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int rc = ::pclose(p);
+    auto r = drover::testing::run_command(command);
     INFO(command);
-    REQUIRE(rc == 0);
-    return out;
+    REQUIRE(r.exit_code == 0);
+    return r.output;
 }
 
 }  // namespace
