@@ -14,7 +14,9 @@ namespace drover::wire {
 // kChunkSize, so no legitimate frame comes near it.
 constexpr size_t kMaxFrame = 1 << 20;
 constexpr size_t kChunkSize = 64 * 1024;
-constexpr uint32_t kProtocolVersion = 1;
+// 2: the desired-set hash covers the signing key; Credential and
+// CredentialStored. A hub refuses a Hello of another version, naming both.
+constexpr uint32_t kProtocolVersion = 2;
 
 std::string encode(const v1::Envelope& envelope);
 Result<v1::Envelope> decode(std::string_view bytes, size_t max_frame = kMaxFrame);

@@ -51,7 +51,9 @@ public:
     // A floor above kMaxSeqFloor is taken as kMaxSeqFloor: no agent issues
     // that many statuses, so only a broken hub claims more, and raising the
     // seq to SQLite's maximum would make every later append fail (the agent
-    // could never queue a status, nor apply, again).
+    // could never queue a status, nor apply, again). Session refuses such a
+    // Welcome before it gets here; the clamp keeps the store usable whoever
+    // calls.
     void ensure_seq_above(int64_t floor);
     static constexpr int64_t kMaxSeqFloor = int64_t{1} << 62;
     int64_t last_seq();

@@ -17,6 +17,14 @@ namespace drover::session {
 
 namespace {
 
+// Credentials the hub issues (Welcome, Credential) are stored and sent back
+// verbatim: refuse anything no hub would issue.
+Result<void> check_credential(const std::string& credential) {
+    if (credential.empty() || credential.size() > 256)
+        return fail(cat("hub sent a credential of ", credential.size(), " bytes (1 to 256 expected)"));
+    return {};
+}
+
 bool has_word(const std::string& words, const std::string& word) {
     for (auto& w : split(words, ' '))
         if (w == word) return true;
@@ -57,9 +65,16 @@ Result<void> pin_signing_key(cache::Cache& cache, const std::string& pem) {
             return {};
         }
     }
+    // The cached desired set was signed by the old pin (its hash covers that
+    // key): forgetting the hash makes the next Hello bring a set signed by
+    // the hub's current key, so the new pin is never left with entries it
+    // cannot verify.
+    cache::WriteScope scope(cache.db());
     identity.signing_key_pem = pem;
     identity.signing_key_rotated_from.clear();
     cache.identity().save(identity);
+    cache.desired().forget_hash();
+    scope.commit();
     return {};
 }
 
@@ -127,6 +142,8 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     auto identity = cache_.identity().load();
     if (registering_ && welcome.credential().empty())
         return fail("hub accepted the registration but issued no credential");
+    if (!welcome.credential().empty())
+        if (auto ok = check_credential(welcome.credential()); !ok) return ok;
     if (!registering_ && welcome.agent_id() != identity.agent_id)
         return fail(cat("hub welcomed agent ", quoted(welcome.agent_id()), " but this agent is ",
                         quoted(identity.agent_id)));
@@ -257,8 +274,7 @@ Result<void> Session::on_ack(const v1::Ack& ack) {
 
 Result<void> Session::on_credential(const v1::Credential& credential) {
     const std::string& secret = credential.credential();
-    if (secret.size() < 16 || secret.size() > 256)
-        return fail(cat("hub sent a credential of ", secret.size(), " bytes (16 to 256 expected)"));
+    if (auto ok = check_credential(secret); !ok) return ok;
     // Durable before the answer: once the hub hears it, the old one is gone.
     auto identity = cache_.identity().load();
     identity.credential = secret;

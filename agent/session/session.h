@@ -26,6 +26,10 @@
 //  - Status rows go out in seq order, at most kMaxInFlight unacknowledged;
 //    Ack{up_to_seq} deletes them. After a reconnect everything unacked is
 //    sent again (the hub ignores seqs it has).
+//  - Credential{credential} (rotation): stored durably, then answered with
+//    CredentialStored; the hub forgets the old one only after that.
+//  - pin_signing_key replacing a pin also forgets the cached set's hash, so
+//    the next Hello brings a set signed by the hub's current key.
 //  - Close{reason} from the hub is logged at error level; the caller then
 //    hangs up and reconnects with backoff.
 // An error returned by on_frame ends the session: the caller sends

@@ -24,12 +24,6 @@ std::string where(const std::string& file, const YAML::Node& node) {
     return cat(file, ":", mark.line + 1);
 }
 
-std::string directory_of(const std::string& file) {
-    size_t slash = file.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : file.substr(0, slash);
-}
-
 std::string resolve_path(const std::string& base_dir, const std::string& path) {
     if (path.empty() || path[0] == '/') return path;
     return cat(base_dir, "/", path);
@@ -126,7 +120,7 @@ bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 
 Result<KubeConfig> parse_document(const YAML::Node& root, const std::string& file) {
     if (!root.IsMap()) return fail(cat(file, ": not a kubeconfig (expected a YAML map)"));
-    const std::string base = directory_of(file);
+    const std::string base = parent_dir(file);
     Section top{file, "kubeconfig", root};
     auto current = top.text("current-context");
     if (!current) return fail(current.error().message);

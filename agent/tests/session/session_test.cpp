@@ -83,7 +83,7 @@ TEST_CASE("first contact sends a Hello with the registration token, labels and f
     auto s = h.connect();
     REQUIRE(h.sent.size() == 1);
     const auto& hello = h.sent[0].hello();
-    CHECK(hello.protocol() == 1);
+    CHECK(hello.protocol() == 2);
     CHECK(hello.name() == "edge-1");
     CHECK(hello.registration_token() == "drv_reg_abc");
     CHECK(hello.agent_id().empty());
@@ -119,6 +119,15 @@ TEST_CASE("a Welcome's credential is stored and the hub key pinned; later Hellos
     CHECK(hello.applied(0).bundle() == "web");
     CHECK(hello.applied(0).digest() == sha256("w"));
     CHECK(hello.applied(0).state() == v1::READY);
+}
+
+TEST_CASE("a registration Welcome with an implausible credential is refused and nothing stored") {
+    Harness h;
+    auto s = h.connect();
+    auto r = s->on_frame(h.hub.welcome("agt_1", std::string(257, 'c')));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub sent a credential of 257 bytes (1 to 256 expected)");
+    CHECK_FALSE(h.cache->identity().load().registered());
 }
 
 TEST_CASE("a registration Welcome without a credential is refused") {
@@ -468,6 +477,22 @@ TEST_CASE("with --signing-key, the pinned key replaces one trusted on first cont
     CHECK(r.error().message.find("does not verify against the pinned hub key") != std::string::npos);
 }
 
+TEST_CASE("a --signing-key that replaces the pin forgets the cached set's hash, so the hub re-sends it signed") {
+    Harness h;
+    auto s = h.welcomed();
+    REQUIRE(s->on_frame(h.hub.desired({h.hub.publish("web", "r1", "{}")})));
+    REQUIRE_FALSE(h.cache->desired().load().hash.empty());
+    REQUIRE(session::pin_signing_key(*h.cache, h.hub.key.public_pem()));  // the same key: nothing changes
+    CHECK_FALSE(h.cache->desired().load().hash.empty());
+
+    auto other = *SigningKey::from_pem(generate_p256_key_pem());
+    REQUIRE(session::pin_signing_key(*h.cache, other.public_pem()));
+    CHECK(h.cache->desired().load().hash.empty());
+    CHECK(h.cache->desired().load().bundles.size() == 1);  // entries stay until the new set arrives
+    h.connect();
+    CHECK(h.sent[0].hello().desired_hash().empty());
+}
+
 TEST_CASE("pin_signing_key refuses a file that holds no usable public key") {
     Harness h;
     auto r = session::pin_signing_key(*h.cache, "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n");
@@ -488,6 +513,8 @@ std::string fingerprint_hex(const std::string& public_pem) {
 
 TEST_CASE("a rotated key with a chain from the pinned key is re-pinned with the DesiredState it signed") {
     Harness h;
+    std::string old_private = generate_p256_key_pem();
+    h.hub.key = *SigningKey::from_pem(old_private);
     auto s = h.welcomed();
     std::string old_public = h.hub.key.public_pem();
     Published web = h.hub.publish("web", "r1", "{}");
@@ -514,8 +541,8 @@ TEST_CASE("a rotated key with a chain from the pinned key is re-pinned with the 
 
     // Later sets signed by the new key are accepted; the old key's are not.
     REQUIRE(s->on_frame(h.hub.desired({h.hub.publish("web", "r2", "{\"v\":2}")})));
-    ScriptedHub stale;
-    stale.key = *SigningKey::from_pem(generate_p256_key_pem());
+    ScriptedHub stale;  // the hub's key before the rotation
+    stale.key = *SigningKey::from_pem(old_private);
     auto r = s->on_frame(stale.desired({stale.publish("web", "r3", "{}")}));
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("does not verify against the pinned hub key") != std::string::npos);
@@ -657,10 +684,10 @@ TEST_CASE("a credential before Welcome, or an implausible one, is refused and th
     Harness h;
     auto s = h.welcomed();
     v1::Envelope bad;
-    bad.mutable_credential()->set_credential("short");
+    bad.mutable_credential()->set_credential(std::string(300, 'c'));
     auto r = s->on_frame(bad);
     REQUIRE_FALSE(r);
-    CHECK(r.error().message == "hub sent a credential of 5 bytes (16 to 256 expected)");
+    CHECK(r.error().message == "hub sent a credential of 300 bytes (1 to 256 expected)");
     CHECK(h.cache->identity().load().credential == "cred_1");
 
     auto fresh = h.connect();

@@ -212,6 +212,18 @@ TEST_CASE("hello with hostile fields is refused with the reason") {
     CHECK(hub.store->agents().empty());
 }
 
+TEST_CASE("a Hello of another protocol version is refused, naming both versions") {
+    Hub hub;
+    MemoryTransport t;
+    AgentSession s(*hub.fleet, t);
+    auto frame = hello_frame("edge", {}, hub.token());
+    auto hello = *wire::decode(frame);
+    hello.mutable_hello()->set_protocol(1);  // an agent from before the key-bound desired hash
+    s.on_frame(wire::encode(hello));
+    CHECK(t.take().at(0).close().reason() == "protocol version 1 is not supported (hub speaks 2)");
+    CHECK(hub.store->agents().empty());
+}
+
 TEST_CASE("a label change pushes a new desired state to the online agent") {
     Hub hub;
     MemoryTransport t;

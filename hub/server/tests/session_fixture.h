@@ -76,7 +76,7 @@ inline std::string hello_frame(const std::string& name, const Labels& labels, co
                                const std::string& desired_hash = "") {
     v1::Envelope env;
     auto* h = env.mutable_hello();
-    h->set_protocol(1);
+    h->set_protocol(wire::kProtocolVersion);
     h->set_name(name);
     h->set_registration_token(token);
     h->set_agent_id(id);
