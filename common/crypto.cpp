@@ -1,5 +1,6 @@
 #include "common/crypto.h"
 
+#include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
 #include <sys/random.h>
@@ -78,6 +79,29 @@ bool equal_secret(std::string_view a, std::string_view b) {
     unsigned char diff = 0;
     for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
     return diff == 0;
+}
+
+std::string base64_encode(std::string_view bytes) {
+    size_t n = 0;
+    mbedtls_base64_encode(nullptr, 0, &n, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    std::string out(n, '\0');
+    if (mbedtls_base64_encode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &n,
+                              reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) != 0)
+        throw std::runtime_error("mbedtls: base64 encoding failed");
+    out.resize(n);  // n excludes the terminating NUL mbedTLS writes
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    size_t n = 0;
+    const auto* src = reinterpret_cast<const unsigned char*>(text.data());
+    int rc = mbedtls_base64_decode(nullptr, 0, &n, src, text.size());
+    if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER) return std::nullopt;
+    std::string out(n, '\0');
+    if (mbedtls_base64_decode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &n, src, text.size()) != 0)
+        return std::nullopt;
+    out.resize(n);
+    return out;
 }
 
 }  // namespace drover

@@ -2,6 +2,7 @@
 // Hashing and randomness (mbedTLS). Digests travel as 32 raw bytes and are
 // shown as 64 lower-case hex characters.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,11 @@ std::string random_token(std::string_view prefix, size_t bytes = 24);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 // Constant-time comparison for secrets and their hashes.
 bool equal_secret(std::string_view a, std::string_view b);
+
+// Standard base64 (RFC 4648, padded). Decoding refuses characters outside
+// the alphabet (mbedTLS skips line breaks); nullopt then.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
 
 // SHA-256 over data that arrives in pieces (content too big to hold twice).
 class Sha256 {

@@ -42,17 +42,26 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, u
         ::unlink(tmp.c_str());
         return fail(cat("cannot flush ", tmp, ": ", err));
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::string err = errno_text();
+    if (auto ok = rename_durably(tmp, path); !ok) {
         ::unlink(tmp.c_str());
-        return fail(cat("cannot rename onto ", path, ": ", err));
+        return ok;
     }
-    int dfd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return {};
+}
+
+Result<void> rename_durably(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail(cat("cannot rename ", from, " to ", to, ": ", errno_text()));
+    int dfd = ::open(parent_dir(to).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         ::fsync(dfd);
         ::close(dfd);
     }
     return {};
+}
+
+bool path_exists(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0;
 }
 
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {

@@ -15,5 +15,8 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes = 16 << 
 Result<void> make_dirs(const std::string& path, unsigned mode = 0755);
 // The directory part of path: "a/b" -> "a", "/a" -> "/", "a" -> ".".
 std::string parent_dir(const std::string& path);
+// rename(2), then fsync the directory so the rename survives power loss.
+Result<void> rename_durably(const std::string& from, const std::string& to);
+bool path_exists(const std::string& path);
 
 }  // namespace drover

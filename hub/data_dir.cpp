@@ -1,6 +1,5 @@
 #include "hub/data_dir.h"
 
-#include <sys/stat.h>
 
 #include "common/crypto.h"
 #include "common/fs.h"
@@ -12,14 +11,9 @@
 
 namespace drover::hub {
 
-static bool exists(const std::string& path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
-}
-
 Result<InitReport> init_data_dir(const DataDir& dir, const std::vector<std::string>& hostnames) {
-    if (exists(dir.store()) || exists(dir.repo()))
-        return fail(cat(dir.root, " already holds a hub (", exists(dir.store()) ? dir.store() : dir.repo(),
+    if (path_exists(dir.store()) || path_exists(dir.repo()))
+        return fail(cat(dir.root, " already holds a hub (", path_exists(dir.store()) ? dir.store() : dir.repo(),
                         " exists); refusing to overwrite it"));
     for (auto sub : {"", "/tls", "/keys"})
         if (auto ok = make_dirs(dir.root + sub, 0700); !ok) return std::unexpected(ok.error());
@@ -55,7 +49,7 @@ Result<InitReport> init_data_dir(const DataDir& dir, const std::vector<std::stri
 
 Result<void> check_hub_data_dir(const DataDir& dir) {
     for (auto& path : {dir.store(), dir.signing_key()})
-        if (!exists(path))
+        if (!path_exists(path))
             return fail(cat(dir.root, " is not a hub data directory (", path,
                             " is missing; drover-hub init --data DIR makes one)"));
     return {};

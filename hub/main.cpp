@@ -341,19 +341,20 @@ int run_serve(const Args& args) {
         log::warn("--insecure: serving plain ws:// and http:// without TLS; credentials and specs cross the "
                   "network in the clear. Use it on loopback only.");
 
-    auto store = SqliteStore::open(dir.store());
-    if (!store) {
-        log::error(store.error().message, " (did you run drover-hub init --data ", dir.root, "?)");
-        return 1;
-    }
     // The key and its rotation chain (hub/signing_keys.h); finishes a
-    // rotation a crash interrupted.
+    // rotation a crash interrupted. First: it checks DIR is a hub data
+    // directory, before opening the store would create hub.db in it.
     auto signing = load_signing_keys(dir);
     if (!signing) {
         log::error(signing.error().message);
         return 1;
     }
     if (!signing->repaired.empty()) log::warn(signing->repaired);
+    auto store = SqliteStore::open(dir.store());
+    if (!store) {
+        log::error(store.error().message, " (did you run drover-hub init --data ", dir.root, "?)");
+        return 1;
+    }
     const SigningKey* key = &signing->key;
     (*store)->all_agents_offline(unix_now_ms());
     Fleet fleet(**store, signing->public_pem, unix_now_ms);
@@ -362,7 +363,10 @@ int run_serve(const Args& args) {
         log::info("spec-signing key ", short_fingerprint(fleet.signing_key_id()), " (rotated ",
                   signing->chain.size() - 1, signing->chain.size() == 2 ? " time" : " times",
                   "; agents pinned to an earlier key follow keys/signing-chain.json)");
-    fleet.set_limits(args.limits);
+    HubLimits limits = args.limits;
+    // Agents ping every third of the idle timeout (the sweep drops a link silent for all of it).
+    limits.session.heartbeat_ms = static_cast<uint64_t>(args.idle_timeout.count() / 3);
+    fleet.set_limits(limits);
     fleet.set_credential_max_age_ms(args.credential_max_age_ms);
     if (!args.insecure) {
         auto ca_pem = read_file(dir.ca_cert(), 64 * 1024);

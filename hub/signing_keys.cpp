@@ -1,16 +1,13 @@
 #include "hub/signing_keys.h"
 
-#include <fcntl.h>
-#include <mbedtls/base64.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <stdexcept>
 
+#include "common/crypto.h"
 #include "common/fs.h"
 #include "common/text.h"
 
@@ -22,46 +19,6 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxKeyFile = 64 * 1024;
 constexpr size_t kMaxChainFile = 1 << 20;  // 256 links are ~70 KB
-
-bool exists(const std::string& path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
-}
-
-std::string base64_encode(std::string_view bytes) {
-    size_t n = 0;
-    mbedtls_base64_encode(nullptr, 0, &n, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    std::string out(n, '\0');
-    if (mbedtls_base64_encode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &n,
-                              reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) != 0)
-        throw std::runtime_error("mbedtls: base64 encoding failed");
-    out.resize(n);  // n excludes the terminating NUL mbedTLS writes
-    return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    size_t n = 0;
-    const auto* src = reinterpret_cast<const unsigned char*>(text.data());
-    int rc = mbedtls_base64_decode(nullptr, 0, &n, src, text.size());
-    if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER) return std::nullopt;
-    std::string out(n, '\0');
-    if (mbedtls_base64_decode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &n, src, text.size()) != 0)
-        return std::nullopt;
-    out.resize(n);
-    return out;
-}
-
-// rename(2) then fsync the directory: the replacement survives power loss.
-Result<void> rename_durably(const std::string& from, const std::string& to) {
-    if (::rename(from.c_str(), to.c_str()) != 0)
-        return fail(cat("cannot rename ", from, " to ", to, ": ", std::strerror(errno)));
-    int dfd = ::open(parent_dir(to).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-    return {};
-}
 
 Result<SigningKey> read_private_key(const std::string& path) {
     auto pem = read_file(path, kMaxKeyFile);
@@ -112,7 +69,7 @@ Result<SigningKeys> load_signing_keys(const DataDir& dir) {
     if (!key) return std::unexpected(key.error());
 
     SigningKeyChain chain;
-    if (exists(dir.signing_chain())) {
+    if (path_exists(dir.signing_chain())) {
         auto text = read_file(dir.signing_chain(), kMaxChainFile);
         if (!text) return std::unexpected(text.error());
         auto parsed = parse_signing_key_chain_json(*text);
@@ -124,7 +81,7 @@ Result<SigningKeys> load_signing_keys(const DataDir& dir) {
 
     std::string repaired;
     std::string chain_end = chain.empty() ? std::string() : fingerprint_of(chain.back().key_pem);
-    if (exists(dir.signing_key_next())) {
+    if (path_exists(dir.signing_key_next())) {
         auto next = read_private_key(dir.signing_key_next());
         if (next && !chain_end.empty() && fingerprint_of(next->public_pem()) == chain_end &&
             chain_end != fingerprint_of(key->public_pem())) {

@@ -326,8 +326,6 @@ function onMessage(s, event, data, id) {
     addEvent(s, body);
     // A refused commit changes no agent, only the fleet page's summary.
     if (current && current.route.page === 'fleet' && REVISION_EVENTS.includes(body.kind)) scheduleRefresh();
-    // New labels may make a bundle target an agent its page does not list.
-    if (current && current.route.page === 'bundle' && body.kind === 'labels') scheduleRefresh();
   } else if (event === 'change') {
     if (current && concerns(current, body)) scheduleRefresh();
   } else if (event === 'error') {
@@ -357,9 +355,9 @@ function concerns(page, change) {
   const r = page.route;
   const named = Array.isArray(change.agents) ? change.agents : [];
   if (r.page === 'agent') return named.includes(r.name);
-  // A bundle page: the agents it lists (all of them until it has loaded).
-  if (r.page === 'bundle') return !page.agents || named.some((n) => page.agents.has(n));
-  return true;  // the fleet page counts every agent
+  // The fleet page counts every agent; a bundle page may come to target any
+  // agent (registered, relabelled, reconnected with new labels).
+  return true;
 }
 
 // ---- events list ------------------------------------------------------------
@@ -691,10 +689,9 @@ function agentPage(r) {
 function bundlePage(r) {
   return simplePage(r, r.name, async (page) => {
     // The bundle lists names by state, and which targeted agents have no
-    // session (offline_agents); changes to other agents leave the page be.
+    // session (offline_agents).
     const b = await api('/api/v1/bundles/' + encodeURIComponent(r.name));
     const offlineNames = new Set(Array.isArray(b.offline_agents) ? b.offline_agents : []);
-    page.agents = new Set(Object.values(b.agents || {}).flatMap((names) => (Array.isArray(names) ? names : [])));
     const out = [h('p', null, 'Changed in commit ', h('span', { class: 'mono', title: b.commit || '' }, short(b.commit)),
       ', deployed revision ', h('span', { class: 'mono', title: b.revision || '' }, short(b.revision)))];
     out.push(h('div', { class: 'tiles' }, COUNTS.map(([t, k]) =>

@@ -10,8 +10,8 @@
 
 namespace drover::hub {
 
-AgentSession::AgentSession(Fleet& fleet, Transport& transport, SessionLimits limits)
-    : fleet_(fleet), transport_(transport), limits_(limits) {}
+AgentSession::AgentSession(Fleet& fleet, Transport& transport)
+    : fleet_(fleet), transport_(transport), limits_(fleet.limits().session) {}
 
 AgentSession::~AgentSession() {
     if (agent_id_.empty()) return;
@@ -169,7 +169,6 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->set_desired_state_follows(update.has_value());
     send(env);
     if (update) send(*update);
-    if (credential_due()) rotate_credential();
 }
 
 bool AgentSession::credential_due() const {
@@ -178,14 +177,12 @@ bool AgentSession::credential_due() const {
     return credential_issued_ms_ == 0 || (max_age > 0 && fleet_.now_ms() - credential_issued_ms_ >= max_age);
 }
 
-void AgentSession::rotate_credential() {
-    if (phase_ != Phase::active || rotating_) return;
-    std::string secret = random_token("drv_agt_", 32);
-    if (!fleet_.store().begin_credential_rotation(agent_id_, sha256_hex(secret))) return;
+void AgentSession::send_credential(const std::string& credential) {
+    if (phase_ != Phase::active) return;
     rotating_ = true;
     log::info("agent ", name_, ": rotating its credential");
     v1::Envelope env;
-    env.mutable_credential()->set_credential(secret);
+    env.mutable_credential()->set_credential(credential);
     send(env);
 }
 

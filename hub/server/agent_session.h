@@ -23,7 +23,8 @@ namespace drover::hub {
 
 class AgentSession {
 public:
-    AgentSession(Fleet& fleet, Transport& transport, SessionLimits limits = {});
+    // Limits come from fleet.limits().session, read once here.
+    AgentSession(Fleet& fleet, Transport& transport);
     ~AgentSession();
     AgentSession(const AgentSession&) = delete;
     AgentSession& operator=(const AgentSession&) = delete;
@@ -37,12 +38,15 @@ public:
     void labels_changed();
     // The hub stored this agent's statuses up to seq (Fleet::flush_queued).
     void acknowledge(uint64_t seq);
-    // Credential rotation (proto: Credential, CredentialStored): due when the
-    // credential is older than Fleet::credential_max_age_ms() or the
-    // operator asked for it (issued at 0); rotate_credential() sends a new
-    // one now unless a rotation is under way.
+    // Credential rotation (proto: Credential, CredentialStored), driven by
+    // Fleet::rotate_credentials: due when the credential is older than
+    // Fleet::credential_max_age_ms() or the operator asked for it (issued
+    // at 0), and no rotation is under way. send_credential() sends one whose
+    // hash the store already holds as the next.
     bool credential_due() const;
-    void rotate_credential();
+    void send_credential(const std::string& credential);
+    // The operator asked for a rotation (Store::expire_credential).
+    void expire_credential() { credential_issued_ms_ = 0; }
     // Close with a reason (used by the fleet when a newer session replaces this one).
     void end(const std::string& reason);
 

@@ -1,6 +1,5 @@
 #include "hub/server/credentials.h"
 
-#include <mbedtls/base64.h>
 
 #include <cctype>
 
@@ -12,16 +11,6 @@ namespace drover::hub {
 namespace {
 
 constexpr size_t kMaxHeader = 4096;
-
-std::optional<std::string> base64_decode(std::string_view in) {
-    std::string out(in.size(), '\0');
-    size_t n = 0;
-    if (mbedtls_base64_decode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &n,
-                              reinterpret_cast<const unsigned char*>(in.data()), in.size()) != 0)
-        return std::nullopt;
-    out.resize(n);
-    return out;
-}
 
 bool scheme_is(std::string_view header, std::string_view scheme) {
     if (header.size() <= scheme.size() || header[scheme.size()] != ' ') return false;

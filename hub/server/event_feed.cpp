@@ -73,15 +73,15 @@ void EventFeed::tick() {
     }
 
     int64_t now = fleet_.now_ms();
-    std::vector<EventSink*> ended;
+    std::vector<std::pair<EventSink*, bool>> ended;  // sink, whether to send what is queued first
     for (auto& [sink, stream] : streams_) {
         if (sink->unsent_bytes() > kMaxUnsentBytes) {
-            ended.push_back(sink);
+            ended.emplace_back(sink, false);
             continue;
         }
         if (auto why = stream.refused ? stream.refused() : std::nullopt) {
             sink->write(sse_message("error", json{{"error", *why}}.dump()));
-            ended.push_back(sink);
+            ended.emplace_back(sink, true);  // its error message goes out before the close
             continue;
         }
         std::string text;
@@ -93,10 +93,9 @@ void EventFeed::tick() {
         stream.last_write_ms = now;
         sink->write(std::move(text));
     }
-    for (auto* sink : ended) {
-        bool too_slow = sink->unsent_bytes() > kMaxUnsentBytes;
+    for (auto [sink, flush] : ended) {
         streams_.erase(sink);
-        sink->close(!too_slow);  // a refused stream gets its error message first
+        sink->close(flush);
     }
 }
 

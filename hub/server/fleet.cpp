@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "hub/server/agent_session.h"
 #include "hub/server/api_fleet_state.h"
@@ -131,22 +132,35 @@ void Fleet::flush_queued() {
     }
 }
 
+size_t Fleet::start_rotations(const std::vector<AgentSession*>& sessions) {
+    if (sessions.empty()) return 0;
+    std::map<std::string, std::string> secrets;  // agent id -> new credential
+    std::vector<std::pair<std::string, std::string>> next_hashes;
+    for (auto* s : sessions) {
+        auto& secret = secrets[s->agent_id()] = random_token("drv_agt_", 32);
+        next_hashes.emplace_back(s->agent_id(), sha256_hex(secret));
+    }
+    auto begun = store_.begin_credential_rotations(next_hashes);
+    for (auto& id : begun) sessions_.at(id)->send_credential(secrets.at(id));
+    return begun.size();
+}
+
 bool Fleet::rotate_credential(const std::string& agent_id) {
     if (!store_.expire_credential(agent_id)) return false;
     auto it = sessions_.find(agent_id);
-    if (it != sessions_.end()) it->second->rotate_credential();
+    if (it == sessions_.end()) return true;
+    it->second->expire_credential();
+    if (it->second->credential_due()) start_rotations({it->second});
     return true;
 }
 
 size_t Fleet::rotate_due_credentials(size_t max) {
-    size_t started = 0;
+    std::vector<AgentSession*> due;
     for (auto& [id, session] : sessions_) {
-        if (started == max) break;
-        if (!session->credential_due()) continue;
-        session->rotate_credential();
-        ++started;
+        if (due.size() == max) break;
+        if (session->credential_due()) due.push_back(session);
     }
-    return started;
+    return start_rotations(due);
 }
 
 std::optional<int64_t> Fleet::revoke(const std::string& agent_id) {

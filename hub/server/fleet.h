@@ -92,11 +92,13 @@ public:
     int64_t credential_max_age_ms() const { return credential_max_age_ms_; }
     void set_credential_max_age_ms(int64_t ms) { credential_max_age_ms_ = ms; }
     // The operator asks for a new credential: sent now when the agent is
-    // online, else at its next session. False for unknown or revoked agents.
+    // online, else by the first sweep of its next session. False for
+    // unknown or revoked agents.
     bool rotate_credential(const std::string& agent_id);
-    // Rotate at most `max` online agents' credentials that are due (called
-    // from a timer; bounded so a fleet registered at once does not rotate
-    // in one loop pass). Returns how many started.
+    // Rotate at most `max` online agents' credentials that are due, their
+    // next hashes stored in one transaction (called from the server's sweep,
+    // never per frame: a reconnect storm after an upgrade must not become a
+    // storm of writes). Returns how many started.
     size_t rotate_due_credentials(size_t max);
 
     // Revokes the agent's credential (Store::revoke_agent) and ends its
@@ -135,6 +137,8 @@ public:
     ViewCache& view_cache() { return view_cache_; }
 
 private:
+    // Store the next credentials' hashes in one transaction, then send each.
+    size_t start_rotations(const std::vector<AgentSession*>& sessions);
     Store& store_;
     std::string signing_key_pem_;
     std::string signing_key_id_;

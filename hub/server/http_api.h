@@ -20,6 +20,7 @@
 //   GET    /api/v1/events                 ?limit=(100, max 1000)&kind=; newest first
 //          with Accept: text/event-stream: a live stream (event_feed.h),
 //          ?kind=, ?since=ID or Last-Event-ID replays what came after ID
+//   GET    /api/v1/trust                  the CA certificate and spec-signing public key (provisioning)
 //   GET    /api/v1/tokens                 every token, without secrets
 //   POST   /api/v1/tokens                 {"kind": registration|push|viewer, ...}
 //   DELETE /api/v1/tokens/ID              revoke

@@ -23,11 +23,13 @@ struct LimitSpec {
 
 // Ranges: below the minimum the hub would refuse its own traffic (a Hello
 // listing 1000 applied bundles is ~100 KiB); above the maximum one client
-// or push could take the hub's memory, or (spec-bytes) agents would refuse
-// what the hub renders: they accept specs up to 128 MiB.
+// or push could take the hub's memory, the protocol's own bound applies
+// (frame-bytes: wire::kMaxFrame, which no agent frame comes near), or
+// (spec-bytes) agents would refuse what the hub renders: they accept specs
+// up to 128 MiB.
 constexpr std::array<LimitSpec, 17> kSpecs{{
     {"frame-bytes", "largest websocket frame an agent may send",
-     [](HubLimits& l) -> size_t& { return l.frame_bytes; }, 256 * KiB, 64 * MiB, true},
+     [](HubLimits& l) -> size_t& { return l.frame_bytes; }, 256 * KiB, 1 * MiB, true},
     {"agent-labels", "labels an agent may report", [](HubLimits& l) -> size_t& { return l.session.max_labels; }, 0,
      1024, false},
     {"agent-facts", "facts an agent may report", [](HubLimits& l) -> size_t& { return l.session.max_facts; }, 0, 1024,

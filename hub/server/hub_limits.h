@@ -29,13 +29,13 @@ struct SessionLimits {
     // status may carry up to a frame of message before it is truncated).
     size_t max_held_frames = 256;
     size_t max_held_bytes = 256 * 1024;
-    uint64_t heartbeat_ms = 60'000;  // asked of agents in Welcome
+    uint64_t heartbeat_ms = 60'000;  // asked of agents in Welcome (a third of --idle-timeout)
 };
 
 struct HubLimits {
     SessionLimits session;
     render::Limits render;
-    size_t frame_bytes = 1 << 20;  // one websocket frame from an agent
+    size_t frame_bytes = 1 << 20;  // one websocket frame from an agent (at most wire::kMaxFrame)
     size_t request_body_bytes = 64 * 1024;
     size_t webhook_body_bytes = 4 << 20;
     size_t operator_labels = 64;  // labels set on one agent through the API

@@ -46,12 +46,6 @@ LwsServer& server_of(lws* wsi) { return *static_cast<LwsServer*>(lws_context_use
 // which at 10k+ connections costs half a core).
 const lws_retry_bo_t kNoValidityTimers = {};
 
-SessionLimits session_limits(LwsServer& server) {
-    SessionLimits limits = server.fleet().limits().session;
-    limits.heartbeat_ms = static_cast<uint64_t>(server.options().idle_timeout.count() / 3);
-    return limits;
-}
-
 }  // namespace
 
 // ---- websocket: one AgentSession per connection ---------------------------
@@ -59,7 +53,7 @@ SessionLimits session_limits(LwsServer& server) {
 class WsConnection final : public Transport {
 public:
     WsConnection(lws* wsi, LwsServer& server)
-        : wsi_(wsi), server_(server), session_(server.fleet(), *this, session_limits(server)) {
+        : wsi_(wsi), server_(server), session_(server.fleet(), *this) {
         server_.add_connection(this);
     }
     ~WsConnection() override { server_.remove_connection(this); }
@@ -674,7 +668,11 @@ void LwsServer::schedule(Timer& timer, std::chrono::milliseconds after) {
 void LwsServer::on_sweep(lws_sorted_usec_list_t* sul) {
     // sul is the first member of Timer, a standard-layout struct.
     LwsServer* server = reinterpret_cast<Timer*>(sul)->owner;
-    server->sweep_idle();
+    try {
+        server->sweep_idle();
+    } catch (const std::exception& e) {  // a store write (rotations) failed: try again next sweep
+        log::error("sweep: ", e.what());
+    }
     server->schedule(*server->sweep_, sweep_interval(server->options_.idle_timeout));
 }
 

@@ -43,6 +43,7 @@ const std::vector<std::string_view> kMigrations = {
     R"(ALTER TABLE agents ADD COLUMN revoked_ms INTEGER;)",
     R"(ALTER TABLE agents ADD COLUMN next_credential_hash TEXT;
        ALTER TABLE agents ADD COLUMN credential_issued_ms INTEGER;)",
+    R"(CREATE INDEX events_by_kind ON events(kind, id);)",
 };
 
 
@@ -283,13 +284,18 @@ std::optional<Store::Credentials> SqliteStore::credentials(const std::string& ag
     return Credentials{s.text(0), s.text(1), s.int64(2)};
 }
 
-bool SqliteStore::begin_credential_rotation(const std::string& agent_id, const std::string& next_hash) {
+std::vector<std::string> SqliteStore::begin_credential_rotations(
+    const std::vector<std::pair<std::string, std::string>>& next_hashes) {
     std::lock_guard lock(mutex_);
-    db_.prepare("UPDATE agents SET next_credential_hash = ? WHERE id = ? AND revoked_ms IS NULL")
-        .bind(1, next_hash)
-        .bind(2, agent_id)
-        .run();
-    return db_.changes() == 1;
+    sql::Transaction tx(db_);
+    std::vector<std::string> begun;
+    auto s = db_.prepare("UPDATE agents SET next_credential_hash = ? WHERE id = ? AND revoked_ms IS NULL");
+    for (auto& [id, hash] : next_hashes) {
+        s.bind(1, hash).bind(2, id).run();
+        if (db_.changes() == 1) begun.push_back(id);
+    }
+    tx.commit();
+    return begun;
 }
 
 bool SqliteStore::finish_credential_rotation(const std::string& agent_id, int64_t now_ms) {
@@ -551,9 +557,13 @@ std::vector<EventRecord> SqliteStore::events_of_kind(const std::string& kind, si
 
 std::vector<EventRecord> SqliteStore::events_after(int64_t after_id, size_t limit, const std::string& kind) {
     std::lock_guard lock(mutex_);
-    auto s = db_.prepare(
-        "SELECT id, time_ms, kind, message FROM events WHERE id > ? AND (? = '' OR kind = ?) ORDER BY id LIMIT ?");
-    s.bind(1, after_id).bind(2, kind).bind(3, kind).bind(4, static_cast<int64_t>(limit));
+    // Two statements, so that a kind filter walks events_by_kind from
+    // after_id instead of scanning every event (streams replay on the loop).
+    auto s = kind.empty() ? db_.prepare("SELECT id, time_ms, kind, message FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")
+                          : db_.prepare("SELECT id, time_ms, kind, message FROM events WHERE kind = ?3 AND id > ?1 "
+                                        "ORDER BY id LIMIT ?2");
+    s.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
+    if (!kind.empty()) s.bind(3, kind);
     std::vector<EventRecord> out;
     while (s.step()) out.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
     return out;

@@ -27,7 +27,8 @@ public:
     std::optional<AgentRecord> agent(const std::string& id) override;
     std::optional<AgentRecord> agent_by_name(const std::string& name) override;
     std::optional<Credentials> credentials(const std::string& agent_id) override;
-    bool begin_credential_rotation(const std::string& agent_id, const std::string& next_hash) override;
+    std::vector<std::string> begin_credential_rotations(
+        const std::vector<std::pair<std::string, std::string>>& next_hashes) override;
     bool finish_credential_rotation(const std::string& agent_id, int64_t now_ms) override;
     bool expire_credential(const std::string& agent_id) override;
     std::optional<int64_t> revoke_agent(const std::string& id, int64_t now_ms) override;

@@ -164,7 +164,10 @@ public:
     // current one (issued now) and forget the old. Finishing stores a
     // "credential" event in the same transaction. False for unknown,
     // revoked agents, and (finish) when no rotation is under way.
-    virtual bool begin_credential_rotation(const std::string& agent_id, const std::string& next_hash) = 0;
+    // Begins one rotation per (agent id, next hash), in one transaction;
+    // returns the agent ids it began for (unknown and revoked ones are skipped).
+    virtual std::vector<std::string> begin_credential_rotations(
+        const std::vector<std::pair<std::string, std::string>>& next_hashes) = 0;
     virtual bool finish_credential_rotation(const std::string& agent_id, int64_t now_ms) = 0;
     // The current credential counts as due for rotation (issued at time 0).
     virtual bool expire_credential(const std::string& agent_id) = 0;

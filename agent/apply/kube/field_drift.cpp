@@ -1,11 +1,11 @@
 #include "agent/apply/kube/field_drift.h"
 
-#include <mbedtls/base64.h>
 
 #include <cmath>
 #include <optional>
 #include <set>
 
+#include "common/crypto.h"
 #include "common/text.h"
 
 namespace drover::kube {
@@ -104,17 +104,6 @@ void compare(const json& applied, const json& live, const std::string& path, std
     if (!same_scalar(applied, live)) out.push_back(path);
 }
 
-std::string base64(std::string_view data) {
-    size_t needed = 0;
-    auto* in = reinterpret_cast<const unsigned char*>(data.data());
-    mbedtls_base64_encode(nullptr, 0, &needed, in, data.size());
-    std::string out(needed, '\0');
-    if (mbedtls_base64_encode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &needed, in, data.size()) != 0)
-        return {};
-    out.resize(needed);
-    return out;
-}
-
 // What the live object should hold for `applied`: stringData is write-only
 // and lands in data, base64-encoded.
 json comparable(const json& applied) {
@@ -125,7 +114,7 @@ json comparable(const json& applied) {
     json& data = out["data"];
     if (!data.is_object()) data = json::object();
     for (auto& [k, v] : sd->items())
-        if (v.is_string()) data[k] = base64(v.get_ref<const std::string&>());
+        if (v.is_string()) data[k] = base64_encode(v.get_ref<const std::string&>());
     out.erase("stringData");
     return out;
 }

@@ -1,6 +1,5 @@
 #include "agent/apply/kube/kubeconfig.h"
 
-#include <mbedtls/base64.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -8,6 +7,7 @@
 #include <optional>
 
 #include "common/fs.h"
+#include "common/crypto.h"
 #include "common/text.h"
 
 namespace drover::kube {
@@ -29,20 +29,12 @@ std::string resolve_path(const std::string& base_dir, const std::string& path) {
     return cat(base_dir, "/", path);
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+// kubeconfig *-data fields: base64, possibly wrapped and indented.
+std::optional<std::string> decode_data_field(std::string_view text) {
     std::string cleaned;
     for (char c : text)
         if (c != '\n' && c != '\r' && c != ' ' && c != '\t') cleaned.push_back(c);
-    size_t needed = 0;
-    auto* in = reinterpret_cast<const unsigned char*>(cleaned.data());
-    int rc = mbedtls_base64_decode(nullptr, 0, &needed, in, cleaned.size());
-    if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER) return std::nullopt;
-    std::string out(needed, '\0');
-    if (needed == 0) return out;
-    rc = mbedtls_base64_decode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &needed, in, cleaned.size());
-    if (rc != 0) return std::nullopt;
-    out.resize(needed);
-    return out;
+    return base64_decode(cleaned);
 }
 
 // One section of a kubeconfig ("cluster \"default\""), with the file for
@@ -78,7 +70,7 @@ struct Section {
         auto data = text(data_field);
         if (!data) return fail(data.error().message);
         if (*data && !(*data)->empty()) {
-            auto decoded = base64_decode(**data);
+            auto decoded = decode_data_field(**data);
             if (!decoded || decoded->empty()) return fail(cat(at(data_field), " is not base64"));
             return *decoded;
         }

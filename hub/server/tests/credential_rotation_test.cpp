@@ -27,9 +27,12 @@ Agent register_agent(Hub& hub) {
     return {out[0].welcome().agent_id(), out[0].welcome().credential()};
 }
 
-// The frames a Hello with `credential` gets.
-std::vector<v1::Envelope> login(AgentSession& s, MemoryTransport& t, const Agent& a, const std::string& credential) {
+// The frames a Hello with `credential` gets, up to the server's next sweep
+// (which starts due rotations) unless `sweep` is false.
+std::vector<v1::Envelope> login(Hub& hub, AgentSession& s, MemoryTransport& t, const Agent& a,
+                                const std::string& credential, bool sweep = true) {
     s.on_frame(hello_frame("edge", {}, "", a.id, credential));
+    if (sweep) hub.fleet->rotate_due_credentials(50);
     return t.take();
 }
 
@@ -47,19 +50,23 @@ std::string stored_frame() {
 
 }  // namespace
 
-TEST_CASE("a credential older than the maximum age is rotated at login; the old one works until it is stored") {
+TEST_CASE("a credential older than the maximum age is rotated by the sweep; the old one works until it is stored") {
     Hub hub;
     hub.fleet->set_credential_max_age_ms(30 * kDay);
     auto a = register_agent(hub);
 
     MemoryTransport t;
     AgentSession s(*hub.fleet, t);
-    CHECK_FALSE(rotated_credential(login(s, t, a, a.credential)));  // young: kept
+    CHECK_FALSE(rotated_credential(login(hub, s, t, a, a.credential)));  // young: kept
 
     hub.now += 30 * kDay;
     MemoryTransport t2;
     AgentSession s2(*hub.fleet, t2);
-    auto fresh = rotated_credential(login(s2, t2, a, a.credential));
+    // The Hello itself writes nothing: the rotation waits for the sweep.
+    CHECK_FALSE(rotated_credential(login(hub, s2, t2, a, a.credential, false)));
+    CHECK(hub.store->credentials(a.id)->next_hash.empty());
+    CHECK(hub.fleet->rotate_due_credentials(50) == 1);
+    auto fresh = rotated_credential(t2.take());
     REQUIRE(fresh);
     CHECK(*fresh != a.credential);
     CHECK(fresh->starts_with("drv_agt_"));
@@ -76,11 +83,11 @@ TEST_CASE("a credential older than the maximum age is rotated at login; the old 
 
     MemoryTransport t3;
     AgentSession s3(*hub.fleet, t3);
-    auto refused = login(s3, t3, a, a.credential);
+    auto refused = login(hub, s3, t3, a, a.credential);
     CHECK(refused.at(0).close().reason() == "unknown or revoked agent credential");
     MemoryTransport t4;
     AgentSession s4(*hub.fleet, t4);
-    auto welcomed = login(s4, t4, a, *fresh);
+    auto welcomed = login(hub, s4, t4, a, *fresh);
     CHECK(welcomed.at(0).has_welcome());
     CHECK_FALSE(rotated_credential(welcomed));
 }
@@ -91,14 +98,14 @@ TEST_CASE("a rotation whose confirmation was lost completes when the agent logs 
     REQUIRE(hub.fleet->rotate_credential(a.id));  // offline: at its next session
     MemoryTransport t;
     auto s = std::make_unique<AgentSession>(*hub.fleet, t);
-    auto fresh = rotated_credential(login(*s, t, a, a.credential));
+    auto fresh = rotated_credential(login(hub, *s, t, a, a.credential));
     REQUIRE(fresh);
     s->on_closed();  // the link drops before CredentialStored arrives
     s.reset();
 
     MemoryTransport t2;
     AgentSession s2(*hub.fleet, t2);
-    auto frames = login(s2, t2, a, *fresh);
+    auto frames = login(hub, s2, t2, a, *fresh);
     CHECK(frames.at(0).has_welcome());
     CHECK_FALSE(rotated_credential(frames));
     CHECK(hub.store->credentials(a.id)->current_hash == sha256_hex(*fresh));
@@ -111,20 +118,20 @@ TEST_CASE("an agent that never stored its new credential gets another at its nex
     REQUIRE(hub.fleet->rotate_credential(a.id));
     MemoryTransport t;
     auto s = std::make_unique<AgentSession>(*hub.fleet, t);
-    auto lost = rotated_credential(login(*s, t, a, a.credential));
+    auto lost = rotated_credential(login(hub, *s, t, a, a.credential));
     REQUIRE(lost);
     s->on_closed();
     s.reset();
 
     MemoryTransport t2;
     AgentSession s2(*hub.fleet, t2);
-    auto again = rotated_credential(login(s2, t2, a, a.credential));  // the old one still works
+    auto again = rotated_credential(login(hub, s2, t2, a, a.credential));  // the old one still works
     REQUIRE(again);
     CHECK(*again != *lost);
     s2.on_frame(stored_frame());
     MemoryTransport t3;
     AgentSession s3(*hub.fleet, t3);
-    CHECK(login(s3, t3, a, *lost).at(0).close().reason() == "unknown or revoked agent credential");
+    CHECK(login(hub, s3, t3, a, *lost).at(0).close().reason() == "unknown or revoked agent credential");
 }
 
 TEST_CASE("the operator rotates an online agent's credential at once; the timer rotates due ones in bounded steps") {
@@ -160,7 +167,7 @@ TEST_CASE("a CredentialStored nobody asked for ends the session") {
     auto a = register_agent(hub);
     MemoryTransport t;
     AgentSession s(*hub.fleet, t);
-    login(s, t, a, a.credential);
+    login(hub, s, t, a, a.credential);
     s.on_frame(stored_frame());
     CHECK(t.take().at(0).close().reason() == "credential_stored answers no credential rotation");
 }
@@ -180,7 +187,7 @@ TEST_CASE("POST /agents/NAME/rotate-credential: online now, offline later, 404 a
 
     MemoryTransport t;
     AgentSession s(*hub.fleet, t);
-    CHECK(rotated_credential(login(s, t, a, a.credential)));  // due at login
+    CHECK(rotated_credential(login(hub, s, t, a, a.credential)));  // due: the first sweep sends it
     auto online = post("/api/v1/agents/edge/rotate-credential");
     CHECK(nlohmann::json::parse(online.body)["rotation"] == "started");
 

@@ -134,12 +134,12 @@ TEST_CASE("session refusals caused by a limit name it, and follow the configured
     limits.session.max_labels = 2;
     hub.fleet->set_limits(limits);
     MemoryTransport t;
-    AgentSession s(*hub.fleet, t, hub.fleet->limits().session);
+    AgentSession s(*hub.fleet, t);
     s.on_frame(hello_frame("edge", {{"a", "1"}, {"b", "2"}, {"c", "3"}}, hub.token()));
     CHECK(close_reason(t) == "too many labels (3, hub limit agent-labels is 2)");
 
     MemoryTransport t2;
-    AgentSession s2(*hub.fleet, t2, hub.fleet->limits().session);
+    AgentSession s2(*hub.fleet, t2);
     s2.on_frame(hello_frame("edge", {{"a", "1"}, {"b", "2"}}, hub.token()));
     CHECK(t2.take().front().has_welcome());
 }

@@ -341,11 +341,11 @@ TEST_CASE("a credential rotation keeps both hashes until it finishes, then only 
     CHECK(c->issued_ms == 10);  // registration issued it
     CHECK_FALSE(t.store->finish_credential_rotation(a.id, 20));  // none under way
 
-    REQUIRE(t.store->begin_credential_rotation(a.id, "new"));
+    REQUIRE(t.store->begin_credential_rotations({{a.id, "new"}}) == std::vector<std::string>{a.id});
     c = t.store->credentials(a.id);
     CHECK(c->current_hash == "old");
     CHECK(c->next_hash == "new");
-    REQUIRE(t.store->begin_credential_rotation(a.id, "newer"));  // a retry replaces the next one
+    REQUIRE(t.store->begin_credential_rotations({{a.id, "newer"}}).size() == 1);  // a retry replaces the next one
     CHECK(t.store->credentials(a.id)->next_hash == "newer");
 
     REQUIRE(t.store->finish_credential_rotation(a.id, 30));
@@ -359,7 +359,10 @@ TEST_CASE("a credential rotation keeps both hashes until it finishes, then only 
     CHECK(t.store->credentials(a.id)->issued_ms == 0);
 
     REQUIRE(t.store->revoke_agent(a.id, 40));
-    CHECK_FALSE(t.store->begin_credential_rotation(a.id, "x"));
+    auto other = t.store->register_agent("other", "h", {}, 40);
+    // One transaction for many; revoked and unknown agents are skipped.
+    CHECK(t.store->begin_credential_rotations({{a.id, "x"}, {"agt_nobody", "x"}, {other.id, "y"}}) ==
+          std::vector<std::string>{other.id});
+    CHECK(t.store->credentials(other.id)->next_hash == "y");
     CHECK_FALSE(t.store->expire_credential(a.id));
-    CHECK_FALSE(t.store->begin_credential_rotation("agt_nobody", "x"));
 }
