@@ -19,6 +19,37 @@ std::string deflate_bytes(std::string_view data) {
     return out;
 }
 
+std::string gzip_bytes(std::string_view data) {
+    z_stream z{};
+    // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        throw std::runtime_error("zlib deflateInit2 failed");
+    std::string out;
+    char buf[64 * 1024];
+    int rc = Z_OK;
+    size_t offset = 0;
+    while (rc != Z_STREAM_END) {
+        // zlib counts in 32 bits: hand it the input a gigabyte at a time.
+        size_t piece = std::min(data.size() - offset, size_t{1} << 30);
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + offset));
+        z.avail_in = static_cast<uInt>(piece);
+        bool last = offset + piece == data.size();
+        do {
+            z.next_out = reinterpret_cast<Bytef*>(buf);
+            z.avail_out = sizeof buf;
+            rc = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
+            out.append(buf, sizeof buf - z.avail_out);
+        } while (z.avail_out == 0 || (last && rc == Z_OK));
+        if (rc != Z_OK && rc != Z_STREAM_END) {
+            deflateEnd(&z);
+            throw std::runtime_error(cat("zlib deflate failed (", rc, ")"));
+        }
+        offset += piece - z.avail_in;
+    }
+    deflateEnd(&z);
+    return out;
+}
+
 Result<std::string> inflate_bytes(std::string_view data, size_t max_out) {
     z_stream zs{};
     if (inflateInit(&zs) != Z_OK) return fail("zlib: inflateInit failed");

@@ -11,6 +11,8 @@
 namespace drover {
 
 std::string deflate_bytes(std::string_view data);
+// gzip format (RFC 1952, as gzip, tar -z and HTTP Content-Encoding read it).
+std::string gzip_bytes(std::string_view data);
 // Refuses output larger than max_out: a small frame must not inflate into
 // gigabytes (zip bomb).
 Result<std::string> inflate_bytes(std::string_view data, size_t max_out);

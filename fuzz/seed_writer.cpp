@@ -9,7 +9,6 @@
 // (chunked, gzip), Git hosts' signed webhook deliveries, and hub sessions
 // as an agent sees them, signed with kSeedHubKeyPem. Rewriting gives the
 // same files except for ECDSA signatures (randomised) in agent_session.
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -63,20 +62,6 @@ std::string body_seed(uint8_t flags, Limit limit, const std::vector<uint16_t>& c
     return s + raw;
 }
 
-std::string gzip(const std::string& data) {
-    z_stream zs{};
-    deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    deflate(&zs, Z_FINISH);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
-
 // Chunk framing, `piece` bytes per chunk; `extension` after the first size.
 std::string chunked(const std::string& data, size_t piece, const std::string& extension = "",
                     const std::string& trailers = "") {
@@ -116,11 +101,11 @@ void http_body_seeds(const fs::path& dir) {
                                 "refs/heads/main\0report-status side-band-64k agent=git/2.39.5"s) +
                                 "0000PACK\0\0\0\2\0\0\0\0"s,
                             100, ";ext=1", "X-Trailer: yes\r\n")));
-    write(dir, "gzip-fetch", body_seed(kGzip, k1M, {5, 200}, gzip(big)));
-    write(dir, "gzip-chunked-fetch", body_seed(kChunked | kGzip, k1M, {3, 300, 520}, chunked(gzip(big), 512)));
+    write(dir, "gzip-fetch", body_seed(kGzip, k1M, {5, 200}, gzip_bytes(big)));
+    write(dir, "gzip-chunked-fetch", body_seed(kChunked | kGzip, k1M, {3, 300, 520}, chunked(gzip_bytes(big), 512)));
     write(dir, "chunked-over-limit", body_seed(kChunked, k4K, {1000}, chunked(big + big + big, 1000)));
-    write(dir, "gzip-expands-past-limit", body_seed(kGzip, k64K, {}, gzip(std::string(100000, '0'))));
-    std::string corrupt = gzip(big);
+    write(dir, "gzip-expands-past-limit", body_seed(kGzip, k64K, {}, gzip_bytes(std::string(100000, '0'))));
+    std::string corrupt = gzip_bytes(big);
     corrupt[corrupt.size() / 2] ^= 0x5a;
     write(dir, "gzip-corrupt", body_seed(kGzip, k1M, {7}, corrupt));
     write(dir, "chunked-malformed", body_seed(kChunked, k1M, {4}, "5\r\nhelloXX0\r\n\r\n"));

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "common/deflate.h"
+#include "common/fs.h"
+#include "common/testing/command.h"
+#include "common/testing/temp_dir.h"
 
 using namespace drover;
 
@@ -65,4 +68,26 @@ TEST_CASE("streaming inflate stops at the first error its sink returns") {
     CHECK(stopped.error().message == "disk full");
     CHECK(calls == 1);
     CHECK_FALSE(inflater.feed("more", [](std::string_view) -> Result<void> { return {}; }));
+}
+
+TEST_CASE("gzip output is what gunzip and the gzip inflater read back, empty input included") {
+    drover::testing::TempDir dir;
+    std::string data;
+    for (int i = 0; i < 10000; ++i) data += "line " + std::to_string(i) + "\n";
+    for (const std::string& input : {data, std::string()}) {
+        std::string gz = gzip_bytes(input);
+        std::string back;
+        Inflater inflater(input.size() + 1, Inflater::Format::gzip);
+        REQUIRE(inflater.feed(gz, [&](std::string_view piece) -> Result<void> {
+            back += piece;
+            return {};
+        }));
+        REQUIRE(inflater.finish());
+        CHECK(back == input);
+        REQUIRE(write_file_atomic(dir / "d.gz", gz));
+        auto gunzip = drover::testing::run_command("gunzip -c " + dir / "d.gz");
+        CHECK(gunzip.exit_code == 0);
+        CHECK(gunzip.output == input);
+    }
+    CHECK(gzip_bytes(data).size() < data.size() / 2);
 }

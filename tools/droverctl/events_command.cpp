@@ -119,7 +119,7 @@ void Follower::on_message(const SseMessage& m) {
     if (m.event == "gap") {
         // The hub replays at most 1000 events: name the ones it did not.
         ctx_.err << "droverctl: events after id " << int_field(body, "after") << " up to id "
-                 << int_field(body, "until") << " were too many to replay; 'droverctl events --limit N' lists them\n";
+                 << int_field(body, "until") << " were too many to replay (the newest 1000 events: 'droverctl events --limit 1000')\n";
         ctx_.err.flush();
         if (int_field(body, "until") > last_id_) last_id_ = int_field(body, "until");
     } else if (m.event == "error") {

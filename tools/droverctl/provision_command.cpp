@@ -6,11 +6,13 @@
 #include <ostream>
 #include <vector>
 
+#include "common/deflate.h"
 #include "common/fs.h"
 #include "common/labels.h"
 #include "common/text.h"
 #include "drover_config.h"
 #include "tools/droverctl/json_fields.h"
+#include "tools/droverctl/provision_tar.h"
 #include "tools/droverctl/token_command.h"
 
 namespace drover::ctl {
@@ -128,17 +130,9 @@ Result<ProvisionArgs> parse_provision_args(std::span<const std::string> raw) {
     return p;
 }
 
-// The overlay or YAML for plan.
-Result<std::string> render_output(const ProvisionArgs& args, const ProvisionPlan& plan, std::string_view binary,
-                                  int64_t now_ms) {
-    if (args.format == Format::k8s) return kubernetes_yaml(plan);
-    auto tar = overlay_tar(plan, binary, now_ms / 1000);
-    if (!tar) return tar;
-    return gzip_bytes(*tar);
-}
-
-}  // namespace
-
+// The overlay's tar entries for plan: directories, the agent binary (0755),
+// agent.conf (0600), the CA and signing key (0644), the unit (0644) and the
+// multi-user.target.wants link. mtime_s stamps every entry.
 Result<std::string> overlay_tar(const ProvisionPlan& plan, std::string_view agent_binary, int64_t mtime_s) {
     TarArchive tar(mtime_s);
     for (const char* dir : {"etc", "etc/drover", "etc/systemd", "etc/systemd/system",
@@ -164,6 +158,17 @@ Result<std::string> overlay_tar(const ProvisionPlan& plan, std::string_view agen
         return std::unexpected(ok.error());
     return std::move(tar).finish();
 }
+
+// The overlay or YAML for plan.
+Result<std::string> render_output(const ProvisionArgs& args, const ProvisionPlan& plan, std::string_view binary,
+                                  int64_t now_ms) {
+    if (args.format == Format::k8s) return kubernetes_yaml(plan);
+    auto tar = overlay_tar(plan, binary, now_ms / 1000);
+    if (!tar) return tar;
+    return gzip_bytes(*tar);
+}
+
+}  // namespace
 
 int run_provision(const Context& ctx, std::span<const std::string> raw) {
     auto args = parse_provision_args(raw);

@@ -14,16 +14,10 @@
 
 #include "tools/droverctl/context.h"
 #include "tools/droverctl/provision_files.h"
-#include "tools/droverctl/provision_tar.h"
 
 namespace drover::ctl {
 
 extern const char* const kProvisionHelp;
-
-// The overlay's tar entries for plan: directories, the agent binary (0755),
-// agent.conf (0600), the CA and signing key (0644), the unit (0644) and the
-// multi-user.target.wants link. mtime_s stamps every entry.
-Result<std::string> overlay_tar(const ProvisionPlan& plan, std::string_view agent_binary, int64_t mtime_s);
 
 int run_provision(const Context& ctx, std::span<const std::string> args);
 

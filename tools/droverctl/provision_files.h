@@ -24,7 +24,7 @@ struct ProvisionPlan {
     std::string signing_key_pem;
     Labels labels;
     std::string apply = "kube";  // kube | k3s-manifests[:DIR] | dir:PATH, as drover-agent --apply
-    std::string image = "drover-agent:latest";  // --format k8s: the container image
+    std::string image;  // --format k8s: the container image (droverctl: drover-agent:VERSION)
 };
 
 // Checks an --apply value the way drover-agent does (kube,

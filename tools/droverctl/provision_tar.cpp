@@ -1,6 +1,5 @@
 #include "tools/droverctl/provision_tar.h"
 
-#include <zlib.h>
 
 #include <array>
 #include <cstring>
@@ -131,27 +130,6 @@ Result<void> TarArchive::add_entry(std::string_view path, char type, unsigned mo
 std::string TarArchive::finish() && {
     bytes_.append(2 * kBlock, '\0');
     return std::move(bytes_);
-}
-
-Result<std::string> gzip_bytes(std::string_view data) {
-    // zlib counts in 32 bits; an overlay is a few megabytes.
-    if (data.size() > (size_t{1} << 31)) return fail("gzip: more than 2 GiB to compress");
-    z_stream z{};
-    // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return fail("gzip: zlib could not start");
-    std::string out;
-    out.resize(deflateBound(&z, static_cast<uLong>(data.size())) + 64);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    int rc = deflate(&z, Z_FINISH);
-    size_t written = z.total_out;
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) return fail(cat("gzip: compression failed (zlib ", rc, ")"));
-    out.resize(written);
-    return out;
 }
 
 }  // namespace drover::ctl

@@ -1,5 +1,5 @@
 #pragma once
-// A POSIX ustar archive built in memory, and gzip around it: what
+// A POSIX ustar archive built in memory (gzip it with common/deflate.h): what
 // `droverctl provision` writes as an image overlay. Every entry is owned by
 // root:root (uid/gid 0) with the mode given, so unpacking as root at / of a
 // root filesystem (tar -xzpf overlay.tar.gz -C ROOT) yields the right owners
@@ -38,8 +38,5 @@ private:
     int64_t mtime_s_;
     std::string bytes_;
 };
-
-// data in gzip format (RFC 1952, as gzip and tar -z read it).
-Result<std::string> gzip_bytes(std::string_view data);
 
 }  // namespace drover::ctl

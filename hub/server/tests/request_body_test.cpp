@@ -1,10 +1,10 @@
 #include "hub/server/request_body.h"
 
 #include <doctest/doctest.h>
-#include <zlib.h>
 
 #include <string>
 
+#include "common/deflate.h"
 #include "common/testing/temp_dir.h"
 #include "common/text.h"
 
@@ -13,21 +13,6 @@ using namespace drover::hub;
 using drover::testing::TempDir;
 
 namespace {
-
-std::string gzip(const std::string& data) {
-    z_stream zs{};
-    REQUIRE(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    int rc = deflate(&zs, Z_FINISH);
-    deflateEnd(&zs);
-    REQUIRE(rc == Z_STREAM_END);
-    out.resize(zs.total_out);
-    return out;
-}
 
 // Chunk framing as git sends it, `piece` bytes per chunk.
 std::string chunked(const std::string& data, size_t piece) {
@@ -121,7 +106,7 @@ TEST_CASE("a chunked body split at every byte boundary decodes the same") {
 
 TEST_CASE("a gzip body is inflated, whole or byte by byte") {
     std::string data = sample(20'000);
-    std::string raw = gzip(data);
+    std::string raw = gzip_bytes(data);
     REQUIRE(raw.size() < data.size());
     for (size_t piece : {raw.size(), size_t{1}, size_t{100}}) {
         CAPTURE(piece);
@@ -132,7 +117,7 @@ TEST_CASE("a gzip body is inflated, whole or byte by byte") {
 
 TEST_CASE("a chunked gzip body is de-chunked, then inflated") {
     std::string data = sample(20'000);
-    std::string raw = chunked(gzip(data), 100);
+    std::string raw = chunked(gzip_bytes(data), 100);
     for (size_t piece : {raw.size(), size_t{1}, size_t{333}}) {
         CAPTURE(piece);
         RequestBody body(BodySpool::in_memory(1 << 20), true, true);
@@ -146,7 +131,7 @@ TEST_CASE("a body can be decoded into an on-disk spool") {
     auto spool = BodySpool::on_disk(dir.path(), 1 << 20);
     REQUIRE(spool.has_value());
     RequestBody body(std::move(*spool), true, true);
-    CHECK(decoded(feed_all(body, chunked(gzip(data), 4096), 1000)) == data);
+    CHECK(decoded(feed_all(body, chunked(gzip_bytes(data), 4096), 1000)) == data);
 }
 
 TEST_CASE("malformed chunk framing is an error naming the chunked body") {
@@ -169,7 +154,7 @@ TEST_CASE("a chunked body cut before its last chunk fails at finish") {
 }
 
 TEST_CASE("corrupt and truncated gzip bodies are errors naming the gzip body") {
-    std::string good = gzip(sample(5000));
+    std::string good = gzip_bytes(sample(5000));
 
     std::string corrupt = good;
     corrupt[20] ^= 0x5a;
@@ -184,7 +169,7 @@ TEST_CASE("corrupt and truncated gzip bodies are errors naming the gzip body") {
 }
 
 TEST_CASE("a gzip bomb is refused at the spool's limit") {
-    std::string bomb = gzip(std::string(10 << 20, '\0'));
+    std::string bomb = gzip_bytes(std::string(10 << 20, '\0'));
     REQUIRE(bomb.size() < 20'000);
     for (bool is_chunked : {false, true}) {
         CAPTURE(is_chunked);

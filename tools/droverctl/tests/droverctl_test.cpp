@@ -253,7 +253,7 @@ TEST_CASE("--help and --version exit 0 and print to stdout") {
           std::string::npos);
     // Every command is listed in the main help and has its own.
     for (const char* command : {"status", "agents", "agent", "bundles", "bundle", "events", "label", "token", "revoke",
-                                "rotate-credential", "lint", "render"}) {
+                                "rotate-credential", "lint", "render", "provision"}) {
         CHECK_MESSAGE(help.out.find(std::string("\n  ") + command + " ") != std::string::npos, command);
         auto own = droverctl({command, "--help"});
         CHECK(own.code == 0);

@@ -278,7 +278,7 @@ TEST_CASE("--follow ends with the hub's reason when it ends the stream, and name
     CHECK(run.code == 1);
     CHECK(run.out == kHeader + line(1, "push", "first") + line(1501, "push", "later"));
     CHECK(run.err ==
-          "droverctl: events after id 1 up to id 1500 were too many to replay; 'droverctl events --limit N' lists them\n"
+          "droverctl: events after id 1 up to id 1500 were too many to replay (the newest 1000 events: 'droverctl events --limit 1000')\n"
           "droverctl: the hub ended the event stream: viewer token tok_v has expired\n");
     CHECK(hub.requests().size() == 2);  // no reconnect after the refusal
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 #include <yaml-cpp/yaml.h>
 
@@ -135,4 +136,26 @@ TEST_CASE("the Kubernetes YAML parses, and its Secret holds exactly the files th
     auto container = docs[5]["spec"]["template"]["spec"]["containers"][0];
     CHECK(container["args"][1].as<std::string>() == "/etc/drover/agent.conf");
     CHECK(container["volumeMounts"][0]["mountPath"].as<std::string>() == "/etc/drover");
+}
+
+TEST_CASE("the Kubernetes YAML runs the agent exactly as deploy/k3s/agent.yaml does, but for the Secret and image") {
+    // Two copies of one deployment: this keeps them from drifting apart.
+    auto shipped = YAML::LoadAllFromFile(DROVER_SOURCE_ROOT "/deploy/k3s/agent.yaml");
+    auto generated = YAML::LoadAll(kubernetes_yaml(plan_for("kube")));
+    auto key = [](const YAML::Node& d) { return d["kind"].as<std::string>() + "/" + d["metadata"]["name"].as<std::string>(); };
+    auto normalised = [](YAML::Node d) {
+        if (d["kind"].as<std::string>() == "Deployment")
+            for (auto c : d["spec"]["template"]["spec"]["containers"]) c["image"] = "IMAGE";
+        YAML::Emitter out;
+        out << d;
+        return std::string(out.c_str());
+    };
+    std::map<std::string, std::string> want, got;
+    for (auto& d : shipped)
+        if (d["kind"].as<std::string>() != "Secret") want[key(d)] = normalised(YAML::Clone(d));
+    for (auto& d : generated)
+        if (d["kind"].as<std::string>() != "Secret") got[key(d)] = normalised(YAML::Clone(d));
+    REQUIRE(want.size() == 5);
+    for (auto& [k, text] : want) CHECK_MESSAGE(got[k] == text, k);
+    CHECK(got.size() == want.size());
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "common/deflate.h"
 #include "common/fs.h"
 #include "common/testing/command.h"
 #include "common/testing/temp_dir.h"
@@ -35,9 +36,7 @@ TEST_CASE("tar lists directories, files and a symlink with root owners, modes an
     REQUIRE(tar.add_file("etc/drover/empty", "", 0644));
     REQUIRE(tar.add_file("etc/drover/big", std::string(1500, 'x'), 0755));
     REQUIRE(tar.add_symlink("etc/drover/link", "agent.conf"));
-    auto gz = gzip_bytes(std::move(tar).finish());
-    REQUIRE(gz);
-    REQUIRE(write_file_atomic(dir / "o.tar.gz", *gz));
+    REQUIRE(write_file_atomic(dir / "o.tar.gz", gzip_bytes(std::move(tar).finish())));
 
     // Columns one space apart: GNU tar pads them by width.
     std::string listing = shell("TZ=UTC LC_ALL=C tar --numeric-owner --full-time -tzvf " + dir / "o.tar.gz" +
@@ -77,17 +76,3 @@ TEST_CASE("tar stores names longer than 100 bytes in the ustar prefix and refuse
     CHECK(shell("tar -tf " + dir / "o.tar") == deep + "\n");
 }
 
-TEST_CASE("gzip output is what gunzip reads back") {
-    TempDir dir;
-    std::string data;
-    for (int i = 0; i < 10000; ++i) data += "line " + std::to_string(i) + "\n";
-    auto gz = gzip_bytes(data);
-    REQUIRE(gz);
-    CHECK(gz->size() < data.size() / 2);
-    REQUIRE(write_file_atomic(dir / "d.gz", *gz));
-    CHECK(shell("gunzip -c " + dir / "d.gz") == data);
-    auto empty = gzip_bytes("");
-    REQUIRE(empty);
-    REQUIRE(write_file_atomic(dir / "e.gz", *empty));
-    CHECK(shell("gunzip -c " + dir / "e.gz").empty());
-}
