@@ -53,22 +53,22 @@ struct Target {
 
 Result<Target> make_target(const agent::AgentOptions& opt) {
     Target t;
-    switch (opt.apply_target) {
-        case agent::ApplyTarget::dir:
-            if (auto made = make_dirs(opt.apply_dir, 0755); !made) return fail(made.error().message);
-            t.applier = std::make_unique<apply::DirApplier>(opt.apply_dir);
-            t.description = cat("dir:", opt.apply_dir);
+    switch (opt.apply.kind) {
+        case ApplyTarget::Kind::dir:
+            if (auto made = make_dirs(opt.apply.dir, 0755); !made) return fail(made.error().message);
+            t.applier = std::make_unique<apply::DirApplier>(opt.apply.dir);
+            t.description = cat("dir:", opt.apply.dir);
             return t;
-        case agent::ApplyTarget::k3s_manifests:
+        case ApplyTarget::Kind::k3s_manifests:
             // K3s makes this directory on server nodes; its absence means
             // nothing would ever read what drover writes there.
-            if (::access(opt.apply_dir.c_str(), W_OK) != 0)
-                return fail(cat("--apply k3s-manifests: ", opt.apply_dir, " is missing or not writable: ",
+            if (::access(opt.apply.dir.c_str(), W_OK) != 0)
+                return fail(cat("--apply k3s-manifests: ", opt.apply.dir, " is missing or not writable: ",
                                 std::strerror(errno), " (it exists on K3s server nodes; elsewhere use --apply kube)"));
-            t.applier = std::make_unique<apply::K3sManifestsApplier>(opt.apply_dir);
-            t.description = cat("k3s-manifests:", opt.apply_dir, " (readiness is not observed in this mode)");
+            t.applier = std::make_unique<apply::K3sManifestsApplier>(opt.apply.dir);
+            t.description = cat("k3s-manifests:", opt.apply.dir, " (readiness is not observed in this mode)");
             return t;
-        case agent::ApplyTarget::kube: {
+        case ApplyTarget::Kind::kube: {
             auto config = kube::locate_kubeconfig(kube::ConfigSources::from_process(opt.kubeconfig));
             if (!config) return fail(cat("--apply kube: ", config.error().message));
             std::string description = cat("the Kubernetes API at ", config->server, " (", config->origin, ")");

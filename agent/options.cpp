@@ -15,7 +15,6 @@ namespace drover::agent {
 namespace {
 
 constexpr int64_t kMinDriftIntervalMs = 100;
-constexpr const char* kDefaultK3sManifests = "/var/lib/rancher/k3s/server/manifests";
 
 struct FlagSpec {
     const char* name;
@@ -122,24 +121,11 @@ Result<AgentOptions> build_options(const Settings& settings, std::vector<std::st
 
     auto apply = required("apply");
     if (!apply) return fail(apply.error().message);
-    const std::string& target = (*apply)->value;
-    if (starts_with(target, "dir:")) {
-        o.apply_dir = target.substr(4);
-        if (o.apply_dir.empty()) return fail(cat((*apply)->origin, ": dir: needs a path, as in dir:/var/lib/drover/out"));
-    } else if (target == "kube") {
-        o.apply_target = ApplyTarget::kube;
-    } else if (target == "k3s-manifests" || starts_with(target, "k3s-manifests:")) {
-        o.apply_target = ApplyTarget::k3s_manifests;
-        o.apply_dir = target == "k3s-manifests" ? std::string(kDefaultK3sManifests) : target.substr(14);
-        if (o.apply_dir.empty())
-            return fail(cat((*apply)->origin, ": k3s-manifests: needs a directory, as in k3s-manifests:",
-                            kDefaultK3sManifests, " (or no colon for that default)"));
-    } else {
-        return fail(cat((*apply)->origin, ": unknown apply target ", quoted(target),
-                        " (want kube, k3s-manifests[:DIR] or dir:PATH)"));
-    }
+    auto target = parse_apply_target((*apply)->value);
+    if (!target) return fail(cat((*apply)->origin, ": ", target.error().message));
+    o.apply = std::move(*target);
     if (const Setting* s = get("kubeconfig"); s && !s->value.empty()) {
-        if (o.apply_target != ApplyTarget::kube)
+        if (o.apply.kind != ApplyTarget::Kind::kube)
             return fail(cat(s->origin, ": --kubeconfig is only used with --apply kube"));
         o.kubeconfig = s->value;
     }

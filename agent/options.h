@@ -9,17 +9,11 @@
 
 #include "agent/session/hub_url.h"
 #include "common/error.h"
+#include "common/apply_target.h"
 #include "common/labels.h"
 #include "common/log.h"
 
 namespace drover::agent {
-
-// Where bundles go live (--apply).
-enum class ApplyTarget {
-    dir,            // dir:PATH: JSON files, for plain devices, demos and tests
-    kube,           // the Kubernetes API (kubeconfig or in-cluster service account)
-    k3s_manifests,  // k3s-manifests[:DIR]: K3s's auto-deploy directory
-};
 
 struct AgentOptions {
     session::HubUrl hub;
@@ -30,8 +24,7 @@ struct AgentOptions {
     std::string signing_key;
     std::string data_dir;
     Labels labels;
-    ApplyTarget apply_target = ApplyTarget::dir;
-    std::string apply_dir;   // dir:PATH, or k3s-manifests' DIR
+    ApplyTarget apply;       // where bundles go live (--apply; common/apply_target.h)
     std::string kubeconfig;  // --kubeconfig; empty: $KUBECONFIG, in-cluster, then K3s's
     std::string name;       // defaults to the host name
     std::chrono::milliseconds drift_interval{30'000};

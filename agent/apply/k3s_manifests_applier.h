@@ -26,8 +26,6 @@
 
 namespace drover::apply {
 
-constexpr const char* kK3sManifestsDir = "/var/lib/rancher/k3s/server/manifests";
-
 class K3sManifestsApplier final : public Applier {
 public:
     explicit K3sManifestsApplier(std::string dir);

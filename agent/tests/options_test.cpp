@@ -42,7 +42,7 @@ TEST_CASE("the documented command line parses into options with defaults") {
     CHECK(o.ca == "ca.pem");
     CHECK(o.token == "T");
     CHECK(o.data_dir == "./a1");
-    CHECK(o.apply_dir == "./a1/out");
+    CHECK(o.apply.dir == "./a1/out");
     CHECK(o.labels == Labels{{"region", "eu"}, {"role", "gateway"}});
     CHECK_FALSE(o.name.empty());  // the host name
     CHECK(o.drift_interval == std::chrono::seconds(30));
@@ -116,7 +116,7 @@ TEST_CASE("--apply takes kube, k3s-manifests with or without a directory, and di
     args.back() = "kube";
     auto kube = parse(args);
     REQUIRE(kube);
-    CHECK(kube->options.apply_target == agent::ApplyTarget::kube);
+    CHECK(kube->options.apply.kind == ApplyTarget::Kind::kube);
     CHECK(kube->options.kubeconfig.empty());
     args.insert(args.end(), {"--kubeconfig", "/etc/rancher/k3s/k3s.yaml"});
     CHECK(parse(args)->options.kubeconfig == "/etc/rancher/k3s/k3s.yaml");
@@ -125,11 +125,11 @@ TEST_CASE("--apply takes kube, k3s-manifests with or without a directory, and di
     args.back() = "k3s-manifests";
     auto k3s = parse(args);
     REQUIRE(k3s);
-    CHECK(k3s->options.apply_target == agent::ApplyTarget::k3s_manifests);
-    CHECK(k3s->options.apply_dir == "/var/lib/rancher/k3s/server/manifests");
+    CHECK(k3s->options.apply.kind == ApplyTarget::Kind::k3s_manifests);
+    CHECK(k3s->options.apply.dir == "/var/lib/rancher/k3s/server/manifests");
     args.back() = "k3s-manifests:/srv/manifests";
-    CHECK(parse(args)->options.apply_dir == "/srv/manifests");
-    CHECK(parse(kMinimal)->options.apply_target == agent::ApplyTarget::dir);
+    CHECK(parse(args)->options.apply.dir == "/srv/manifests");
+    CHECK(parse(kMinimal)->options.apply.kind == ApplyTarget::Kind::dir);
 }
 
 TEST_CASE("bad apply targets and a kubeconfig without kube are refused with the reason") {
@@ -168,7 +168,7 @@ TEST_CASE("a config file supplies settings and the command line overrides it") {
     CHECK(o.ca == "/etc/drover/ca.pem");
     CHECK(o.token == "drv_reg_x");
     CHECK(o.labels == Labels{{"role", "gateway"}});
-    CHECK(o.apply_dir == "/srv/out");
+    CHECK(o.apply.dir == "/srv/out");
     CHECK(o.drift_interval == std::chrono::seconds(10));
     CHECK(o.name == "from-flag");
 }

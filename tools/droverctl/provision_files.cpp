@@ -1,5 +1,6 @@
 #include "tools/droverctl/provision_files.h"
 
+#include "common/apply_target.h"
 #include "common/text.h"
 
 namespace drover::ctl {
@@ -32,13 +33,9 @@ std::string indented(std::string_view text, std::string_view indent) {
 }  // namespace
 
 Result<void> check_apply_target(const std::string& apply) {
-    if (apply == "kube" || apply == "k3s-manifests") return {};
-    std::string_view path;
-    if (starts_with(apply, "dir:")) path = std::string_view(apply).substr(4);
-    else if (starts_with(apply, "k3s-manifests:")) path = std::string_view(apply).substr(14);
-    else
-        return fail(cat("--apply ", quoted(apply), ": want kube, k3s-manifests[:DIR] or dir:PATH"));
-    if (!plain_path(path))
+    auto target = parse_apply_target(apply);
+    if (!target) return fail(cat("--apply: ", target.error().message));
+    if (target->kind != ApplyTarget::Kind::kube && !plain_path(target->dir))
         return fail(cat("--apply ", quoted(apply),
                         ": the directory must be an absolute path without spaces, quotes, '#', '%', ':' or '\\'"));
     return {};
@@ -121,25 +118,21 @@ std::string systemd_unit(const ProvisionPlan& plan) {
         "# where the applier writes.\n"
         "NoNewPrivileges=yes\n"
         "ProtectSystem=strict\n");
-    std::string apply_dir;
-    if (starts_with(plan.apply, "dir:")) apply_dir = plan.apply.substr(4);
-    if (plan.apply == "kube") {
+    // check_apply_target accepted plan.apply.
+    ApplyTarget target = parse_apply_target(plan.apply).value_or(ApplyTarget{});
+    if (target.kind == ApplyTarget::Kind::kube) {
         out += "# A kubeconfig may live in a home directory: readable, not writable.\n"
                "ProtectHome=read-only\n";
     } else {
         out += "ProtectHome=yes\n";
     }
-    if (!apply_dir.empty() && !inside(apply_dir, kOverlayDataDir)) {
+    if (target.kind == ApplyTarget::Kind::dir && !inside(target.dir, kOverlayDataDir)) {
         // ReadWritePaths needs the directory to exist before the sandbox is
         // set up; '+' runs this one command outside it.
-        out += cat("ExecStartPre=+/bin/mkdir -p ", apply_dir, "\n", "ReadWritePaths=", apply_dir, "\n");
+        out += cat("ExecStartPre=+/bin/mkdir -p ", target.dir, "\n", "ReadWritePaths=", target.dir, "\n");
     }
-    if (starts_with(plan.apply, "k3s-manifests")) {
-        std::string dir = plan.apply == "k3s-manifests" ? std::string("/var/lib/rancher/k3s/server/manifests")
-                                                        : plan.apply.substr(14);
-        // '-': K3s makes it on server nodes; when absent the agent says so.
-        out += cat("ReadWritePaths=-", dir, "\n");
-    }
+    // '-': K3s makes it on server nodes; when absent the agent says so.
+    if (target.kind == ApplyTarget::Kind::k3s_manifests) out += cat("ReadWritePaths=-", target.dir, "\n");
     out +=
         "PrivateTmp=yes\n"
         "PrivateDevices=yes\n"

@@ -78,7 +78,7 @@ TEST_CASE("apply targets are checked as the agent checks them, with paths a unit
     for (const char* ok : {"kube", "k3s-manifests", "k3s-manifests:/opt/m", "dir:/var/lib/drover/out"})
         CHECK_MESSAGE(check_apply_target(ok), ok);
     CHECK(check_apply_target("helm").error().message ==
-          "--apply \"helm\": want kube, k3s-manifests[:DIR] or dir:PATH");
+          "--apply: unknown apply target \"helm\" (want kube, k3s-manifests[:DIR] or dir:PATH)");
     for (const char* bad : {"dir:", "dir:relative/out", "dir:/with space", "dir:/a#b", "dir:/100%", "k3s-manifests:"})
         CHECK_FALSE_MESSAGE(check_apply_target(bad), bad);
 }
