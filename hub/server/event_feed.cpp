@@ -1,5 +1,6 @@
 #include "hub/server/event_feed.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -52,7 +53,7 @@ Result<void> EventFeed::subscribe(EventSink* sink, const StreamOptions& options)
         }
     }
     sink->write(std::move(text));
-    streams_[sink] = Stream{options.kind, options.refused, fleet_.now_ms()};
+    streams_[sink] = Stream{options.kind, options.refused, fleet_.now_ms(), fleet_.now_ms()};
     return {};
 }
 
@@ -73,13 +74,16 @@ void EventFeed::tick() {
     }
 
     int64_t now = fleet_.now_ms();
+    bool revocation = std::any_of(events.begin(), events.end(), [](auto& e) { return e.kind == "revoked"; });
     std::vector<std::pair<EventSink*, bool>> ended;  // sink, whether to send what is queued first
     for (auto& [sink, stream] : streams_) {
         if (sink->unsent_bytes() > kMaxUnsentBytes) {
             ended.emplace_back(sink, false);
             continue;
         }
-        if (auto why = stream.refused ? stream.refused() : std::nullopt) {
+        bool check = stream.refused && (revocation || now - stream.checked_ms >= kRecheckMs);
+        if (check) stream.checked_ms = now;
+        if (auto why = check ? stream.refused() : std::nullopt) {
             sink->write(sse_message("error", json{{"error", *why}}.dump()));
             ended.emplace_back(sink, true);  // its error message goes out before the close
             continue;

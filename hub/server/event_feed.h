@@ -48,8 +48,10 @@ public:
 struct StreamOptions {
     std::optional<int64_t> since;  // replay stored events with a higher id
     std::string kind;              // only events of this kind ("" all)
-    // Asked every tick: why the credential that opened the stream no longer
-    // may read (revoked, expired), ending it; nullopt while it may.
+    // Why the credential that opened the stream no longer may read
+    // (revoked, expired), ending it; nullopt while it may. Asked on a tick
+    // that carries a "revoked" event, else every kRecheckMs (each answer
+    // costs store reads on the loop).
     std::function<std::optional<std::string>()> refused;
 };
 
@@ -60,6 +62,7 @@ public:
     static constexpr size_t kMaxNamedAgents = 100;
     static constexpr size_t kMaxReplay = 1000;
     static constexpr int64_t kPingMs = 15'000;
+    static constexpr int64_t kRecheckMs = 2'000;
 
     explicit EventFeed(Fleet& fleet) : fleet_(fleet) {}
 
@@ -77,6 +80,7 @@ private:
         std::string kind;
         std::function<std::optional<std::string>()> refused;
         int64_t last_write_ms = 0;
+        int64_t checked_ms = 0;  // when refused() last said the token may read
     };
     int64_t newest_event_id();
 

@@ -168,19 +168,23 @@ TEST_CASE("a reconnect that missed more events than a replay holds is told which
     CHECK(few.size() == 2);  // the last two pushes; the token event is filtered out by kind
 }
 
-TEST_CASE("a stream whose token stops working gets the reason and is closed") {
+TEST_CASE("a stream whose token stops working gets the reason and is closed: at once on a revocation") {
     Hub hub;
     EventFeed feed(*hub.fleet);
     bool revoked = false;
+    int asked = 0;
     MemorySink sink;
     REQUIRE(feed.subscribe(&sink, {.refused = [&]() -> std::optional<std::string> {
+                                       ++asked;
                                        if (revoked) return "viewer token tok_1 was revoked";
                                        return std::nullopt;
                                    }}));
     sink.take();
     feed.tick();
     CHECK_FALSE(sink.closed);
+    CHECK(asked == 0);  // quiet ticks within kRecheckMs cost no store reads
     revoked = true;
+    hub.store->add_event("revoked", "token tok_1 revoked", hub.now);
     feed.tick();
     auto errors = messages(sink.take(), "error");
     REQUIRE(errors.size() == 1);
@@ -188,4 +192,23 @@ TEST_CASE("a stream whose token stops working gets the reason and is closed") {
     CHECK(sink.closed);
     CHECK(sink.sent_queued);
     CHECK(feed.streams() == 0);
+}
+
+TEST_CASE("a token that expires without an event is noticed within kRecheckMs") {
+    Hub hub;
+    EventFeed feed(*hub.fleet);
+    bool expired = false;
+    MemorySink sink;
+    REQUIRE(feed.subscribe(&sink, {.refused = [&]() -> std::optional<std::string> {
+                                       if (expired) return "viewer token tok_1 has expired";
+                                       return std::nullopt;
+                                   }}));
+    expired = true;
+    hub.now += EventFeed::kRecheckMs - 1;
+    feed.tick();
+    CHECK_FALSE(sink.closed);
+    hub.now += 1;
+    feed.tick();
+    CHECK(sink.closed);
+    REQUIRE(messages(sink.take(), "error").size() == 1);
 }
