@@ -103,11 +103,13 @@ int main(int argc, char** argv) {
     for (auto& w : cmd->warnings) log::warn(w);
     if (!opt.hub.tls) log::warn("connecting to ", opt.hub.to_string(), " without TLS (--insecure): the link is not encrypted");
 
+    std::string ca_pem;
     if (opt.hub.tls) {
         auto ca = read_file(opt.ca, 1 << 20);
         if (!ca) return usage_error(cat("--ca: ", ca.error().message));
         if (ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos)
             return usage_error(cat("--ca: ", opt.ca, " holds no PEM certificate"));
+        ca_pem = std::move(*ca);
     }
 
     std::string signing_key;
@@ -159,6 +161,7 @@ int main(int argc, char** argv) {
     session_config.labels = opt.labels;
     session_config.facts = session::collect_facts();
     session_config.hub_url = opt.hub.to_string();
+    session_config.ca_pem = ca_pem;
     auto loop = session::LinkLoop::create({.tls = opt.hub.tls, .ca_file = opt.ca, .max_links = 1});
     if (!loop) return failure(loop.error().message);
     session::LinkOptions link_options;

@@ -43,7 +43,8 @@ constexpr const char* kUsage = R"(usage:
       server certificate (SANs from --hostname; default localhost, 127.0.0.1, ::1),
       spec-signing key and admin token.
   drover-hub serve --data DIR [--listen ADDR:PORT] [--branch main] [--insecure]
-                   [--idle-timeout 180s] [--credential-max-age 30d] [--limit NAME=VALUE]...
+                   [--idle-timeout 180s] [--credential-max-age 30d] [--client-certs]
+                   [--limit NAME=VALUE]...
                    [--git-anonymous-read] [--git-allow-force-push]
                    [--git-upstream URL [--git-branch B] [--git-interval 60s]
                     [--git-webhook-secret-file FILE] [--git-ssh-key FILE]
@@ -60,6 +61,10 @@ constexpr const char* kUsage = R"(usage:
       --credential-max-age rotates each agent's credential once it is that old,
       without interrupting the agent (0s: only when `droverctl rotate-credential`
       asks for it).
+      --client-certs issues each agent a TLS client certificate for a key it makes
+      itself (CN = its agent id, signed by the hub's CA) and, once the agent has
+      stored it, refuses that agent on connections that do not present it: a
+      copied credential alone no longer logs in. Browsers and droverctl need none.
       --limit changes one of the limits `drover-hub limits` lists (repeatable), e.g.
       --limit spec-bytes=32MiB --limit registrations-per-minute=600.
       --git-anonymous-read lets anyone clone and fetch (pushes always need a token).
@@ -92,6 +97,7 @@ struct Args {
     std::string listen = "127.0.0.1:8443";
     std::string branch = "main";
     bool insecure = false;
+    bool client_certs = false;
     std::string log_level = "info";
     std::chrono::milliseconds idle_timeout{180'000};
     int64_t credential_max_age_ms = 30LL * 86'400'000;
@@ -145,10 +151,12 @@ Result<Args> parse_args(int argc, char** argv) {
         } else if (arg == "--git-anonymous-read") a.git_anonymous_read = true;
         else if (arg == "--git-allow-force-push") a.git_allow_force_push = true;
         else if (arg == "--insecure") a.insecure = true;
+        else if (arg == "--client-certs") a.client_certs = true;
         else if (!v) return std::unexpected(v.error());
         else return fail(cat("unknown option ", quoted(arg)));
     }
     if (a.data.empty() && a.command != "limits") return fail("--data DIR is required");
+    if (a.client_certs && a.insecure) return fail("--client-certs needs TLS: it cannot go with --insecure");
     if (a.git_upstream.empty() && (!a.git_branch.empty() || !a.git_webhook_secret_file.empty() ||
                                    !a.git_ssh_key.empty() || !a.git_user.empty() || !a.git_password_file.empty()))
         return fail("--git-branch, --git-webhook-secret-file, --git-ssh-key, --git-user and --git-password-file "
@@ -375,6 +383,24 @@ int run_serve(const Args& args) {
             return 1;
         }
         fleet.set_ca_pem(std::move(*ca_pem));
+    }
+    if (args.client_certs) {
+        // The CA that signed the hub's own certificate issues the agents'.
+        auto ca_key = read_file(dir.ca_key(), 64 * 1024);
+        if (!ca_key) {
+            log::error("--client-certs needs the hub's CA key: ", ca_key.error().message);
+            return 1;
+        }
+        pki::KeyPair ca{std::move(*ca_key), fleet.ca_pem()};
+        // Refuses a key that does not belong to the certificate now, not at
+        // the first agent's request.
+        if (auto probe = pki::issue_client_certificate(ca, "drover-hub-start-check", 1); !probe) {
+            log::error("--client-certs: ", dir.ca_key(), ": ", probe.error().message);
+            return 1;
+        }
+        fleet.set_client_ca(std::move(ca));
+        listen->client_ca_path = dir.ca_cert();
+        log::info("issuing client certificates to agents and requiring them once stored (--client-certs)");
     }
     auto deployed = (*store)->setting("deployed_commit");
     fleet.set_deployment_pending(deployed.has_value());

@@ -32,6 +32,9 @@ const char* message_name(const v1::Envelope& envelope) {
         case v1::Envelope::kClose: return "close";
         case v1::Envelope::kCredential: return "credential";
         case v1::Envelope::kCredentialStored: return "credential_stored";
+        case v1::Envelope::kCertificateRequest: return "certificate_request";
+        case v1::Envelope::kClientCertificate: return "client_certificate";
+        case v1::Envelope::kClientCertificateStored: return "client_certificate_stored";
         case v1::Envelope::MSG_NOT_SET: break;
     }
     return "none";

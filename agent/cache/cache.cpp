@@ -77,6 +77,11 @@ CREATE TABLE last_status (
     R"sql(
 ALTER TABLE identity ADD COLUMN signing_key_rotated_from TEXT NOT NULL DEFAULT '';
 )sql",
+    // The TLS client key and the certificate the hub issued for it (mTLS).
+    R"sql(
+ALTER TABLE identity ADD COLUMN client_key BLOB NOT NULL DEFAULT x'';
+ALTER TABLE identity ADD COLUMN client_certificate BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 
 }  // namespace

@@ -2,7 +2,7 @@
 // Who this agent is to the hub: the id and credential issued at
 // registration, the name the hub registered, the hub's spec-signing public
 // key pinned on first Welcome (and the keys it was rotated from), and the
-// hub URL it registered with.
+// hub URL it registered with, and its TLS client key and certificate.
 #include <string>
 
 #include "common/sqlite.h"
@@ -20,6 +20,10 @@ struct Identity {
     // (agent/session/session.h, pin_signing_key). "" for a key pinned
     // directly.
     std::string signing_key_rotated_from;
+    // mTLS (agent/session/client_certificate.h), DER: the key made for the
+    // hub to certify, and the certificate once issued. Empty until then.
+    std::string client_key;
+    std::string client_certificate;
 
     bool registered() const { return !agent_id.empty() && !credential.empty(); }
 };

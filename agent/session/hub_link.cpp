@@ -105,6 +105,13 @@ void HubLink::connect() {
     i.origin = url.host.c_str();
     i.protocol = kSubprotocol;
     i.ssl_connection = url.tls ? LCCSCF_USE_SSL : 0;
+    if (url.tls) {
+        // A certificate issued since the last connection is presented now.
+        auto identity = cache_.identity().load();
+        if (!identity.client_certificate.empty() &&
+            loop_.use_client_certificate(identity.client_certificate, identity.client_key))
+            i.sys_tls_client_cert = 1;  // lws: system blob index 0, plus one
+    }
     // No pwsi: lws would keep writing to wsi_ for a connection this link
     // may have given up on. Callbacks find the link by opaque_user_data.
     i.opaque_user_data = this;

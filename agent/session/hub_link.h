@@ -15,7 +15,8 @@
 // for the idle timeout); lws's own validity timers are off.
 //
 // wss:// pins the CA given with --ca (LinkLoop) and does not load the OS
-// trust store; ws:// is for --insecure setups only.
+// trust store; ws:// is for --insecure setups only. A client certificate the
+// hub issued (Session) is presented from the next connection on.
 #include <libwebsockets.h>
 
 #include <atomic>

@@ -38,6 +38,7 @@ Result<std::unique_ptr<LinkLoop>> LinkLoop::create(const LoopOptions& options) {
     if (options.tls && options.ca_file.empty()) return fail("a wss:// hub needs --ca");
     std::unique_ptr<LinkLoop> loop(new LinkLoop());
     loop->timer_.owner = loop.get();
+    loop->options_ = options;
 
     static std::once_flag log_once;
     std::call_once(log_once, [] { lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line); });
@@ -145,6 +146,19 @@ void LinkLoop::drain_pokes() {
 
 void LinkLoop::deadline_changed(int64_t deadline_ms) {
     if (scheduled_for_ == 0 || deadline_ms < scheduled_for_) schedule(deadline_ms);
+}
+
+bool LinkLoop::use_client_certificate(const std::string& certificate_der, const std::string& key_der) {
+    if (!options_.tls || options_.max_links != 1) return false;
+    client_certificate_ = certificate_der;
+    client_key_ = key_der;
+    auto set = [this](lws_system_blob_item_t type, const std::string& der) {
+        lws_system_blob_direct_set(lws_system_get_blob(context_, type, 0),
+                                   reinterpret_cast<const uint8_t*>(der.data()), der.size());
+    };
+    set(LWS_SYSBLOB_TYPE_CLIENT_CERT_DER, client_certificate_);
+    set(LWS_SYSBLOB_TYPE_CLIENT_KEY_DER, client_key_);
+    return true;
 }
 
 void LinkLoop::schedule(int64_t deadline_ms) {

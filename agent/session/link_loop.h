@@ -64,6 +64,12 @@ public:
     void post(std::function<void()> fn);
     // Loop thread: a link's deadline moved earlier; make sure a tick comes.
     void deadline_changed(int64_t deadline_ms);
+    // Loop thread, right before a link connects: the TLS client certificate
+    // and its private key (DER) the connection presents (mTLS). lws keeps
+    // one per context, read when a connection's TLS starts, so only a loop
+    // of one link can hold one: false (nothing set) otherwise, or without
+    // TLS. The connection asks for it with sys_tls_client_cert = 1.
+    bool use_client_certificate(const std::string& certificate_der, const std::string& key_der);
 
 private:
     LinkLoop() = default;
@@ -81,6 +87,8 @@ private:
     } timer_{};
     int64_t scheduled_for_ = 0;  // 0: no tick scheduled
     std::vector<HubLink*> links_;
+    LoopOptions options_;
+    std::string client_certificate_, client_key_;  // lws points into these
 
     std::atomic<bool> stopping_{false};
     std::mutex poke_mutex_;

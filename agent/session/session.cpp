@@ -4,6 +4,7 @@
 #include <set>
 
 #include "agent/cache/transaction_scope.h"
+#include "agent/session/client_certificate.h"
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -122,10 +123,12 @@ Result<void> Session::on_frame(const v1::Envelope& frame) {
         case v1::Envelope::kChunk:
         case v1::Envelope::kAck:
         case v1::Envelope::kCredential:
+        case v1::Envelope::kClientCertificate:
             if (!welcomed_) return fail(cat("hub sent ", wire::message_name(frame), " before welcome"));
             if (frame.has_desired()) return on_desired(frame.desired());
             if (frame.has_chunk()) return fetch_.on_chunk(frame.chunk());
             if (frame.has_credential()) return on_credential(frame.credential());
+            if (frame.has_client_certificate()) return on_client_certificate(frame.client_certificate());
             return on_ack(frame.ack());
         default: return fail(cat("hub sent an unexpected ", wire::message_name(frame), " message"));
     }
@@ -205,6 +208,57 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     // would ask for content the hub no longer serves to this agent.
     fetch_.hold(welcome.desired_state_follows());
     fetch_.pump();
+    if (welcome.client_certificates()) request_certificate();
+    return {};
+}
+
+void Session::request_certificate() {
+    if (config_.ca_pem.empty()) {
+        log::debug("the hub issues client certificates; this agent does not take one (no CA configured)");
+        return;
+    }
+    auto identity = cache_.identity().load();
+    std::string public_key;
+    if (!identity.client_key.empty()) {
+        auto existing = client_public_key(identity.client_key);
+        if (existing) public_key = std::move(*existing);
+        else log::warn(existing.error().message, "; making a new one");
+    }
+    if (public_key.empty()) {
+        // Stored before it is sent: the certificate that comes back, in
+        // this session or after a reconnect, is for this key.
+        auto key = generate_client_key();
+        identity.client_key = key.private_der;
+        identity.client_certificate.clear();
+        cache_.identity().save(identity);
+        public_key = std::move(key.public_der);
+    }
+    log::info("asking the hub for a client certificate");
+    v1::Envelope env;
+    env.mutable_certificate_request()->set_public_key(public_key);
+    send_(env);
+    certificate_requested_ = true;
+}
+
+Result<void> Session::on_client_certificate(const v1::ClientCertificate& certificate) {
+    if (!certificate_requested_) return fail("hub sent a client certificate this agent did not ask for");
+    certificate_requested_ = false;
+    auto identity = cache_.identity().load();
+    if (auto ok = check_client_certificate(certificate.certificate(), identity.client_key, identity.agent_id,
+                                           config_.ca_pem);
+        !ok) {
+        // Storing it would lock this agent out at its next connection.
+        log::error("refusing the client certificate the hub issued: ", ok.error().message);
+        return {};
+    }
+    // Durable before the answer: once the hub hears it, connections without
+    // the certificate are refused.
+    identity.client_certificate = certificate.certificate();
+    cache_.identity().save(identity);
+    log::info("stored the client certificate the hub issued; presenting it from the next connection");
+    v1::Envelope env;
+    env.mutable_client_certificate_stored();
+    send_(env);
     return {};
 }
 

@@ -28,6 +28,15 @@
 //    sent again (the hub ignores seqs it has).
 //  - Credential{credential} (rotation): stored durably, then answered with
 //    CredentialStored; the hub forgets the old one only after that.
+//  - Welcome.client_certificates (the hub issues client certificates and
+//    this connection presented none): with a CA configured (ca_pem), the
+//    agent makes its key (stored before it is sent), sends
+//    CertificateRequest, checks the ClientCertificate that comes back
+//    (agent/session/client_certificate.h), stores it durably and answers
+//    ClientCertificateStored; HubLink presents it from the next connection.
+//    A certificate that fails the check is logged and never stored or
+//    confirmed, and the session goes on: the hub keeps accepting the agent
+//    without one.
 //  - pin_signing_key replacing a pin also forgets the cached set's hash, so
 //    the next Hello brings a set signed by the hub's current key.
 //  - Close{reason} from the hub is logged at error level; the caller then
@@ -57,6 +66,11 @@ struct SessionConfig {
     Labels labels;
     Facts facts;
     std::string hub_url;  // recorded with the identity
+    // The hub CA (PEM) this agent pins. Set: take client certificates from
+    // hubs that issue them (checked against it). Empty: never ask for one
+    // (ws:// hubs; fleetsim, whose links share one lws context and so
+    // cannot each present their own certificate).
+    std::string ca_pem;
 };
 
 // --signing-key: makes pem the key the cache trusts before any session runs,
@@ -100,6 +114,8 @@ private:
     Result<void> on_desired(const v1::DesiredState& desired);
     Result<void> on_ack(const v1::Ack& ack);
     Result<void> on_credential(const v1::Credential& credential);
+    void request_certificate();
+    Result<void> on_client_certificate(const v1::ClientCertificate& certificate);
     void on_close(const v1::Close& close);
     void send_statuses();
 
@@ -118,6 +134,7 @@ private:
     bool registering_ = false;
     bool welcomed_ = false;
     bool closed_by_hub_ = false;
+    bool certificate_requested_ = false;
     int64_t acked_ = 0;         // highest seq the hub has stored
     int64_t sent_through_ = 0;  // highest seq sent on this connection
     std::deque<int64_t> in_flight_;

@@ -4,6 +4,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/x509.h>
 
 #include <cstdio>
@@ -247,13 +248,23 @@ Result<std::string> write_certificate(const Profile& profile, mbedtls_pk_context
     }
     if (!ok) return std::unexpected(ok.error());
 
-    // A P-256 certificate is well under 1 KB plus its names, and PEM adds a third.
-    std::vector<unsigned char> pem(4096 + 2 * profile.subject_alt_name_der.size());
-    if (auto written = check(mbedtls_x509write_crt_pem(writer.get(), pem.data(), pem.size(), os_random, nullptr),
-                             "encoding");
-        !written)
-        return std::unexpected(written.error());
-    return std::string(reinterpret_cast<const char*>(pem.data()));
+    // A P-256 certificate is well under 1 KB plus its names. DER is written
+    // at the end of the buffer.
+    std::vector<unsigned char> der(4096 + 2 * profile.subject_alt_name_der.size());
+    int len = mbedtls_x509write_crt_der(writer.get(), der.data(), der.size(), os_random, nullptr);
+    if (len < 0) return std::unexpected(check(len, "encoding").error());
+    return std::string(reinterpret_cast<const char*>(der.data() + der.size() - len), static_cast<size_t>(len));
+}
+
+Result<std::string> certificate_pem(const std::string& der) {
+    std::vector<unsigned char> pem(2 * der.size() + 128);
+    size_t len = 0;
+    int rc = mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n",
+                                      reinterpret_cast<const unsigned char*>(der.data()), der.size(), pem.data(),
+                                      pem.size(), &len);
+    if (auto ok = check(rc, "PEM encoding"); !ok) return std::unexpected(ok.error());
+    // len counts the terminating NUL.
+    return std::string(reinterpret_cast<const char*>(pem.data()), len - 1);
 }
 
 Result<void> parse_key(PkContext& pk, const std::string& pem) {
@@ -276,7 +287,9 @@ Result<KeyPair> certify_new_key(const Profile& profile, LoadedCa* signer, const 
     Issuer issuer = signer ? Issuer{signer->key.get(), signer->name, signer->not_after} : Issuer{key.get(), self_name, ""};
     auto cert = write_certificate(profile, key.get(), issuer);
     if (!cert) return std::unexpected(cert.error());
-    out.cert_pem = std::move(*cert);
+    auto pem = certificate_pem(*cert);
+    if (!pem) return std::unexpected(pem.error());
+    out.cert_pem = std::move(*pem);
     return out;
 }
 
@@ -316,17 +329,45 @@ Result<KeyPair> issue_server_certificate(const KeyPair& ca, const std::vector<st
     return certify_new_key(profile, loaded->get());
 }
 
-Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view cn, int valid_days) {
-    if (auto name = common_name(cn, "client common name"); !name) return std::unexpected(name.error());
-    auto loaded = load_ca(ca);
-    if (!loaded) return std::unexpected(loaded.error());
+namespace {
+
+Profile client_profile(std::string_view cn, int valid_days) {
     Profile profile;
     profile.subject_cn = std::string(cn);
     profile.key_usage = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
     profile.extended_key_usage = {
         std::string_view(MBEDTLS_OID_CLIENT_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))};
     profile.valid_days = valid_days;
-    return certify_new_key(profile, loaded->get());
+    return profile;
+}
+
+}  // namespace
+
+Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view cn, int valid_days) {
+    if (auto name = common_name(cn, "client common name"); !name) return std::unexpected(name.error());
+    auto loaded = load_ca(ca);
+    if (!loaded) return std::unexpected(loaded.error());
+    return certify_new_key(client_profile(cn, valid_days), loaded->get());
+}
+
+Result<std::string> certify_client_key(const KeyPair& ca, std::string_view cn, std::string_view public_key_der,
+                                       int valid_days) {
+    if (auto name = common_name(cn, "client common name"); !name) return std::unexpected(name.error());
+    if (public_key_der.empty() || public_key_der.size() > kMaxPublicKeyDer)
+        return fail(cat("client public key of ", public_key_der.size(), " bytes (1 to ", kMaxPublicKeyDer,
+                        " expected)"));
+    PkContext key;
+    int rc = mbedtls_pk_parse_public_key(key.get(), reinterpret_cast<const unsigned char*>(public_key_der.data()),
+                                         public_key_der.size());
+    if (rc != 0) return fail(cat("client public key is not a DER public key: ", mbedtls_message(rc)));
+    if (mbedtls_pk_get_type(key.get()) != MBEDTLS_PK_ECKEY ||
+        mbedtls_pk_ec(*key.get())->grp.id != MBEDTLS_ECP_DP_SECP256R1)
+        return fail("client public key is not an ECDSA P-256 key");
+    auto loaded = load_ca(ca);
+    if (!loaded) return std::unexpected(loaded.error());
+    LoadedCa& signer = **loaded;
+    return write_certificate(client_profile(cn, valid_days), key.get(),
+                             Issuer{signer.key.get(), signer.name, signer.not_after});
 }
 
 }  // namespace drover::pki

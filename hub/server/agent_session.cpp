@@ -65,6 +65,8 @@ void AgentSession::on_frame(std::string_view frame) {
         case v1::Envelope::kFetch: return handle_fetch(env->fetch());
         case v1::Envelope::kStatus: return handle_status(env->status());
         case v1::Envelope::kCredentialStored: return handle_credential_stored();
+        case v1::Envelope::kCertificateRequest: return handle_certificate_request(env->certificate_request());
+        case v1::Envelope::kClientCertificateStored: return handle_client_certificate_stored();
         case v1::Envelope::kClose:
             log::info("agent ", name_, " closed its session: ", quoted(env->close().reason()));
             transport_.close("agent said goodbye");
@@ -101,6 +103,8 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     Store& store = fleet_.store();
     int64_t now = fleet_.now_ms();
     std::string issued_credential;
+    // Verified by TLS against the hub's CA when presented at all.
+    std::string certificate_name = transport_.peer_certificate_name();
     AgentRecord agent;
     if (!hello.agent_id().empty()) {
         auto creds = store.credentials(hello.agent_id());
@@ -110,6 +114,17 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
         bool next = known && !creds->next_hash.empty() && equal_secret(creds->next_hash, presented);
         if (!current && !next) return end("unknown or revoked agent credential");
         agent = *known;
+        if (!certificate_name.empty() && certificate_name != agent.id)
+            return end(cat("the client certificate names agent ", quoted(utf8_prefix(certificate_name, 80)),
+                           ", not this one"));
+        if (fleet_.issues_client_certificates() && agent.client_certificate_ms && certificate_name.empty())
+            return end(cat("agent ", agent.name,
+                           " was issued a client certificate and must present it (hub --client-certs)"));
+        if (fleet_.issues_client_certificates() && !agent.client_certificate_ms && !certificate_name.empty()) {
+            // It stored the certificate but its answer was lost.
+            fleet_.client_certificate_stored(agent.id);
+            agent.client_certificate_ms = now;
+        }
         if (next) {
             // The agent stored its new credential but its answer was lost.
             store.finish_credential_rotation(agent.id, now);
@@ -167,6 +182,7 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->mutable_labels()->insert(labels_.begin(), labels_.end());
     auto update = desired_update();
     w->set_desired_state_follows(update.has_value());
+    w->set_client_certificates(fleet_.issues_client_certificates() && certificate_name.empty());
     send(env);
     if (update) send(*update);
 }
@@ -193,6 +209,25 @@ void AgentSession::handle_credential_stored() {
     if (!fleet_.store().finish_credential_rotation(agent_id_, now)) return;
     credential_issued_ms_ = now;
     log::info("agent ", name_, ": credential rotated");
+}
+
+void AgentSession::handle_certificate_request(const v1::CertificateRequest& request) {
+    if (!fleet_.issues_client_certificates()) return end("certificate_request: this hub issues no client certificates");
+    if (certificate_issued_) return end("certificate_request: a client certificate was already issued in this session");
+    auto certificate = fleet_.certify_client_key(agent_id_, request.public_key());
+    if (!certificate) return end(cat("certificate_request refused: ", certificate.error().message));
+    certificate_issued_ = true;
+    log::info("agent ", name_, ": issued a client certificate");
+    v1::Envelope env;
+    env.mutable_client_certificate()->set_certificate(std::move(*certificate));
+    send(env);
+}
+
+void AgentSession::handle_client_certificate_stored() {
+    if (!certificate_issued_) return end("client_certificate_stored answers no certificate request");
+    certificate_issued_ = false;
+    if (!fleet_.client_certificate_stored(agent_id_)) return;
+    log::info("agent ", name_, ": stored its client certificate; required from its next connection");
 }
 
 std::optional<v1::Envelope> AgentSession::desired_update() {

@@ -3,6 +3,11 @@
 // Transport). Frames in, frames out; anything malformed or unauthorised ends
 // the session with a Close naming what was wrong, and only that session.
 //
+// Client certificates (mTLS, proto step 6): with Fleet::issues_client_certificates(),
+// an agent that stored the one it was issued must present it (Transport::
+// peer_certificate_name() == its id) or its Hello is refused; a certificate
+// naming another agent is always refused.
+//
 // Content streaming: the session holds a shared_ptr to the compressed spec
 // (shared by every agent fetching the same digest) and an offset, and queues
 // the next chunk only when the transport has drained, so a slow link costs a
@@ -59,6 +64,8 @@ private:
     void handle_fetch(const v1::Fetch& fetch);
     void handle_status(const v1::Status& status);
     void handle_credential_stored();
+    void handle_certificate_request(const v1::CertificateRequest& request);
+    void handle_client_certificate_stored();
     void send(const v1::Envelope& env);
     void pump();
     // The DesiredState to send when the agent's desired set changed (also
@@ -84,6 +91,7 @@ private:
     std::optional<Transfer> transfer_;
     int64_t credential_issued_ms_ = 0;  // 0: a rotation is due now
     bool rotating_ = false;             // a Credential was sent, not yet confirmed
+    bool certificate_issued_ = false;   // a ClientCertificate was sent, not yet confirmed
     // While a restarted hub has not loaded its deployed revision it cannot
     // tell which digests an agent may fetch or which bundles it may report:
     // fetches and statuses wait here (bounded) and are handled once it has,

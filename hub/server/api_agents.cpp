@@ -44,6 +44,9 @@ json agent_json(const AgentState& a) {
             {"last_seen", rfc3339(a.agent.last_seen_ms)},
             {"offline_since", a.online ? json(nullptr) : json(rfc3339(a.agent.last_seen_ms))},
             {"revoked_at", a.agent.revoked_ms ? json(rfc3339(*a.agent.revoked_ms)) : json(nullptr)},
+            // When the agent stored its mTLS client certificate; null: none.
+            {"client_certificate_since",
+             a.agent.client_certificate_ms ? json(rfc3339(*a.agent.client_certificate_ms)) : json(nullptr)},
             {"bundles", bundles}};
 }
 

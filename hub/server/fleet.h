@@ -12,6 +12,7 @@
 #include "hub/server/deployment.h"
 #include "hub/server/hub_limits.h"
 #include "hub/server/metrics.h"
+#include "hub/pki/certificates.h"
 #include "hub/server/rate_limiter.h"
 #include "hub/store/store.h"
 #include "proto/signing_key_chain.h"
@@ -55,6 +56,23 @@ public:
     // provisioning; empty when the hub runs without TLS.
     const std::string& ca_pem() const { return ca_pem_; }
     void set_ca_pem(std::string pem) { ca_pem_ = std::move(pem); }
+    // mTLS (serve --client-certs): the CA that certifies agents' own keys
+    // (proto/drover.proto, step 6). Without it the hub issues no client
+    // certificates and requires none, not even from agents it issued one.
+    void set_client_ca(pki::KeyPair ca) { client_ca_ = std::move(ca); }
+    bool issues_client_certificates() const { return client_ca_.has_value(); }
+    // A certificate (DER) for the agent's public key with CN = agent_id.
+    Result<std::string> certify_client_key(const std::string& agent_id, const std::string& public_key_der) const {
+        if (!client_ca_) return fail("this hub issues no client certificates");
+        return pki::certify_client_key(*client_ca_, agent_id, public_key_der);
+    }
+    // The agent stored its certificate (Store::client_certificate_stored):
+    // from now on it must present it. False for unknown or revoked agents.
+    bool client_certificate_stored(const std::string& agent_id) {
+        if (!store_.client_certificate_stored(agent_id, now_ms())) return false;
+        changed(agent_id);
+        return true;
+    }
     int64_t now_ms() const { return clock_(); }
     // The hub's one metrics registry; its fleet gauges are computed at scrape time.
     HubMetrics& metrics() { return metrics_; }
@@ -144,6 +162,7 @@ private:
     std::string signing_key_id_;
     SigningKeyChain signing_chain_;
     std::string ca_pem_;
+    std::optional<pki::KeyPair> client_ca_;
     Clock clock_;
     HubLimits limits_;
     int64_t credential_max_age_ms_ = 0;

@@ -1,7 +1,9 @@
 #include "hub/server/lws_server.h"
 
 #include <libwebsockets.h>
+#include <openssl/objects.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cstring>
@@ -76,6 +78,16 @@ public:
         char ip[64] = "";
         lws_get_peer_simple(wsi_, ip, sizeof ip);
         return ip;
+    }
+    std::string peer_certificate_name() const override {
+        // A certificate that did not verify failed the handshake
+        // (http_callback), so one that is here verified; checked again.
+        SSL* ssl = lws_get_ssl(wsi_);
+        X509* cert = ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+        if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+        char cn[256];
+        int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+        return n > 0 ? std::string(cn, static_cast<size_t>(n)) : std::string();
     }
     void close(const std::string& reason) override {
         if (closing_) return;
@@ -467,6 +479,17 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             // per handshake for nothing (reconnects cost bytes on metered links).
             SSL_CTX_set_num_tickets(static_cast<SSL_CTX*>(user), 0);
             return 0;
+        case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION: {
+            // OpenSSL's verdict on a client certificate (len: preverify_ok).
+            // lws takes 0 as "accept" whatever OpenSSL found, so a failure
+            // must be passed on here.
+            if (len != 0) return 0;
+            auto* store = static_cast<X509_STORE_CTX*>(user);
+            int error = X509_STORE_CTX_get_error(store);
+            log::warn("refusing a client certificate: ", X509_verify_cert_error_string(error), " (depth ",
+                      X509_STORE_CTX_get_error_depth(store), ")");
+            return 1;
+        }
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             server_of(wsi).drain_posted();
             return 0;
@@ -648,6 +671,11 @@ Result<void> LwsServer::start() {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = options_.cert_path.c_str();
         info.ssl_private_key_filepath = options_.key_path.c_str();
+        if (!options_.client_ca_path.empty()) {
+            info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT |
+                            LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
+            info.ssl_ca_filepath = options_.client_ca_path.c_str();
+        }
     }
     context_ = lws_create_context(&info);
     if (!context_)

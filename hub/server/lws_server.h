@@ -30,6 +30,11 @@ struct ListenOptions {
     bool tls = true;
     std::string cert_path;
     std::string key_path;
+    // mTLS (serve --client-certs): the CA (PEM file) that client
+    // certificates must chain to. Clients may still connect without one
+    // (browsers, droverctl, agents not issued one yet); one that does not
+    // verify fails the handshake. Empty: no client certificates are asked for.
+    std::string client_ca_path;
     // A session the hub has received nothing from for this long is dropped
     // (half-open TCP: the device vanished without a FIN) and its agent shown
     // offline. Agents are asked in Welcome to ping every third of it.

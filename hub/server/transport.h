@@ -18,6 +18,10 @@ public:
     // The peer's IP address, for per-address limits; "" when unknown (all
     // unknown peers then share one limit).
     virtual std::string peer_address() const { return {}; }
+    // The subject CN of the client certificate the peer presented and the
+    // TLS layer verified against the hub's CA (hub --client-certs); "" when
+    // it presented none.
+    virtual std::string peer_certificate_name() const { return {}; }
 };
 
 }  // namespace drover::hub

@@ -44,6 +44,7 @@ const std::vector<std::string_view> kMigrations = {
     R"(ALTER TABLE agents ADD COLUMN next_credential_hash TEXT;
        ALTER TABLE agents ADD COLUMN credential_issued_ms INTEGER;)",
     R"(CREATE INDEX events_by_kind ON events(kind, id);)",
+    R"(ALTER TABLE agents ADD COLUMN client_certificate_ms INTEGER;)",
 };
 
 
@@ -71,7 +72,7 @@ std::map<std::string, std::optional<std::string>> parse_overrides(const std::str
 
 constexpr const char* kAgentColumns =
     "id, name, token_labels, reported_labels, operator_labels, facts, version, created_ms, last_seen_ms, online, "
-    "acked_seq, revoked_ms";
+    "acked_seq, revoked_ms, client_certificate_ms";
 
 AgentRecord read_agent(const sql::Stmt& s) {
     AgentRecord a;
@@ -87,6 +88,7 @@ AgentRecord read_agent(const sql::Stmt& s) {
     a.online = s.int64(9) != 0;
     a.acked_seq = static_cast<uint64_t>(s.int64(10));
     if (!s.is_null(11)) a.revoked_ms = s.int64(11);
+    if (!s.is_null(12)) a.client_certificate_ms = s.int64(12);
     return a;
 }
 
@@ -315,6 +317,23 @@ bool SqliteStore::finish_credential_rotation(const std::string& agent_id, int64_
         .bind(2, agent_id)
         .run();
     add_event_locked("credential", cat("credential of agent ", name, " rotated"), now_ms);
+    tx.commit();
+    return true;
+}
+
+bool SqliteStore::client_certificate_stored(const std::string& agent_id, int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    std::string name;
+    {
+        auto find = db_.prepare("SELECT name FROM agents WHERE id = ? AND revoked_ms IS NULL");
+        find.bind(1, agent_id);
+        if (!find.step()) return false;
+        name = find.text(0);
+    }
+    db_.prepare("UPDATE agents SET client_certificate_ms = ? WHERE id = ?").bind(1, now_ms).bind(2, agent_id).run();
+    add_event_locked("certificate", cat("agent ", name, " stored its client certificate; the hub requires it from now on"),
+                     now_ms);
     tx.commit();
     return true;
 }

@@ -65,6 +65,9 @@ struct AgentRecord {
     bool online = false;
     uint64_t acked_seq = 0;  // highest status seq stored for this agent
     std::optional<int64_t> revoked_ms;  // set: its credential no longer logs in
+    // Set once the agent stored the client certificate the hub issued it
+    // (mTLS): a hub that issues them then requires it on every connection.
+    std::optional<int64_t> client_certificate_ms;
 
     // token labels, overridden by reported labels, overridden by the operator.
     Labels effective_labels() const;
@@ -171,6 +174,10 @@ public:
     virtual bool finish_credential_rotation(const std::string& agent_id, int64_t now_ms) = 0;
     // The current credential counts as due for rotation (issued at time 0).
     virtual bool expire_credential(const std::string& agent_id) = 0;
+    // The agent confirmed it stored its client certificate: sets
+    // client_certificate_ms and stores a "certificate" event, in one
+    // transaction. False for unknown and revoked agents.
+    virtual bool client_certificate_stored(const std::string& agent_id, int64_t now_ms) = 0;
     // Revokes the agent's credential for good and stores a "revoked" event,
     // in one transaction. Returns when it was revoked (revoking twice keeps
     // the first time); nullopt when no such agent.

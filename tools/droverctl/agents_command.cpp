@@ -117,6 +117,8 @@ std::string format_agent(const json& agent, int64_t now_ms) {
     field("Last seen:", seen.empty() ? std::string("never") : with_age(seen));
     std::string revoked = text_field(agent, "revoked_at");
     if (!revoked.empty()) field("Revoked:", with_age(revoked) + ", refused by the hub");
+    std::string certificate = text_field(agent, "client_certificate_since");
+    if (!certificate.empty()) field("mTLS:", "client certificate required since " + with_age(certificate));
     std::string version = text_field(agent, "version");
     field("Version:", version.empty() ? std::string("-") : version);
     std::string labels = labels_text(object_field(agent, "labels"));

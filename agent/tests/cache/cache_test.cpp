@@ -55,14 +55,17 @@ TEST_CASE("a new cache is migrated from an empty file to the current schema") {
     CHECK(c->db().user_version() == cache::Cache::schema_version());
 }
 
-TEST_CASE("a cache from before key rotation keeps its identity and gains an empty rotation history") {
+TEST_CASE("a cache from before key rotation keeps its identity and gains an empty rotation history and client key") {
     TempDir dir;
     std::string path = dir / "cache.db";
     open_cache(path);
     {
-        // Back to schema 1: identity without signing_key_rotated_from.
+        // Back to schema 1: identity without signing_key_rotated_from and
+        // the client key and certificate.
         auto db = sql::Db::open(path, sql::Durability::normal);
         REQUIRE(db);
+        db->exec("ALTER TABLE identity DROP COLUMN client_certificate");
+        db->exec("ALTER TABLE identity DROP COLUMN client_key");
         db->exec("ALTER TABLE identity DROP COLUMN signing_key_rotated_from");
         db->exec("INSERT INTO identity VALUES (1, 'agt_1', 'edge-1', 'cred', 'PEM', 'wss://hub')");
         db->exec("PRAGMA user_version=1");
@@ -73,9 +76,13 @@ TEST_CASE("a cache from before key rotation keeps its identity and gains an empt
     CHECK(id.credential == "cred");
     CHECK(id.signing_key_pem == "PEM");
     CHECK(id.signing_key_rotated_from.empty());
+    CHECK(id.client_key.empty());
+    CHECK(id.client_certificate.empty());
     id.signing_key_rotated_from = "ab12 cd34";
+    id.client_key = std::string("\x30\x00key", 5);  // DER: binary, NULs included
     c->identity().save(id);
     CHECK(c->identity().load().signing_key_rotated_from == "ab12 cd34");
+    CHECK(c->identity().load().client_key == id.client_key);
 }
 
 TEST_CASE("a cache written by a newer agent is refused") {

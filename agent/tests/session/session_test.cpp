@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
+#include "agent/session/client_certificate.h"
 #include "agent/session/session.h"
 #include "agent/tests/session/scripted_hub.h"
 #include "common/testing/temp_dir.h"
 #include "drover_config.h"
+#include "hub/pki/certificates.h"
 
 using namespace drover;
 using drover::testing::Published;
@@ -711,4 +713,88 @@ TEST_CASE("a Welcome claiming status seqs beyond any the agent issues is refused
     auto again = h.connect();
     REQUIRE(again->on_frame(h.hub.welcome("agt_1", "", 0)));
     CHECK(h.take(v1::Envelope::kStatus).size() == 3);
+}
+
+namespace {
+
+const pki::KeyPair& hub_ca() {
+    static const pki::KeyPair ca = *pki::create_ca("drover test CA");
+    return ca;
+}
+
+v1::Envelope offering_welcome(const ScriptedHub& hub) {
+    auto w = hub.welcome("agt_1", "");
+    w.mutable_welcome()->set_client_certificates(true);
+    return w;
+}
+
+v1::Envelope certificate_frame(const std::string& der) {
+    v1::Envelope env;
+    env.mutable_client_certificate()->set_certificate(der);
+    return env;
+}
+
+}  // namespace
+
+TEST_CASE("offered a client certificate, the agent stores its key, asks, stores the certificate and confirms") {
+    Harness h;
+    h.config.ca_pem = hub_ca().cert_pem;
+    h.welcomed();
+    auto s = h.connect();
+    REQUIRE(s->on_frame(offering_welcome(h.hub)));
+    auto requests = h.take(v1::Envelope::kCertificateRequest);
+    REQUIRE(requests.size() == 1);
+    auto id = h.cache->identity().load();
+    REQUIRE_FALSE(id.client_key.empty());  // stored before it was sent
+    CHECK(id.client_certificate.empty());
+    std::string public_key = requests[0].certificate_request().public_key();
+    CHECK(*session::client_public_key(id.client_key) == public_key);
+
+    auto cert = pki::certify_client_key(hub_ca(), "agt_1", public_key);
+    REQUIRE(cert);
+    REQUIRE(s->on_frame(certificate_frame(*cert)));
+    CHECK(h.cache->identity().load().client_certificate == *cert);
+    CHECK(h.take(v1::Envelope::kClientCertificateStored).size() == 1);
+
+    // A second offer (the certificate was not presented) reuses the key.
+    auto again = h.connect();
+    REQUIRE(again->on_frame(offering_welcome(h.hub)));
+    requests = h.take(v1::Envelope::kCertificateRequest);
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].certificate_request().public_key() == public_key);
+}
+
+TEST_CASE("a client certificate that fails the check is neither stored nor confirmed, and the session goes on") {
+    Harness h;
+    h.config.ca_pem = hub_ca().cert_pem;
+    h.welcomed();
+    auto s = h.connect();
+    REQUIRE(s->on_frame(offering_welcome(h.hub)));
+    auto request = h.take(v1::Envelope::kCertificateRequest).at(0).certificate_request();
+    auto other_ca = *pki::create_ca("another CA");
+    auto foreign = *pki::certify_client_key(other_ca, "agt_1", request.public_key());
+    CHECK(s->on_frame(certificate_frame(foreign)));
+    CHECK(h.cache->identity().load().client_certificate.empty());
+    CHECK(h.take(v1::Envelope::kClientCertificateStored).empty());
+    // Only the certificate asked for is taken: a second one is unsolicited.
+    auto r = s->on_frame(certificate_frame(foreign));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub sent a client certificate this agent did not ask for");
+}
+
+TEST_CASE("without a CA configured, or before Welcome, no client certificate is asked for or taken") {
+    Harness h;
+    h.welcomed();
+    auto s = h.connect();
+    REQUIRE(s->on_frame(offering_welcome(h.hub)));
+    CHECK(h.take(v1::Envelope::kCertificateRequest).empty());
+    CHECK(h.cache->identity().load().client_key.empty());
+    auto r = s->on_frame(certificate_frame("x"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub sent a client certificate this agent did not ask for");
+
+    auto early = h.connect();
+    r = early->on_frame(certificate_frame("x"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "hub sent client_certificate before welcome");
 }

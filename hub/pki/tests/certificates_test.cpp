@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/x509.h>
 
@@ -9,6 +10,7 @@
 #include "common/text.h"
 #include "hub/pki/certificates.h"
 #include "hub/pki/mbedtls_handles.h"
+#include "proto/spec_signature.h"
 
 using namespace drover;
 using namespace drover::pki;
@@ -295,4 +297,57 @@ TEST_CASE("a client certificate chains to its CA, names its user in CN and is fo
     auto bad_ca = issue_client_certificate(KeyPair{"", ""}, "kube-admin");
     REQUIRE_FALSE(bad_ca);
     CHECK(bad_ca.error().message.find("CA certificate is not a valid PEM certificate") != std::string::npos);
+}
+
+namespace {
+
+// A fresh key's SubjectPublicKeyInfo (DER), on the given curve.
+std::string public_key_der(mbedtls_ecp_group_id curve, PkContext& key) {
+    REQUIRE(mbedtls_pk_setup(key.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) == 0);
+    REQUIRE(mbedtls_ecp_gen_key(curve, mbedtls_pk_ec(*key.get()), os_random, nullptr) == 0);
+    unsigned char buf[512];
+    int len = mbedtls_pk_write_pubkey_der(key.get(), buf, sizeof buf);
+    REQUIRE(len > 0);
+    return std::string(reinterpret_cast<const char*>(buf + sizeof buf - len), static_cast<size_t>(len));
+}
+
+}  // namespace
+
+TEST_CASE("a client's own key is certified for clientAuth with its id as CN, valid as long as the CA") {
+    const KeyPair& ca = shared_ca();
+    PkContext key;
+    std::string spki = public_key_der(MBEDTLS_ECP_DP_SECP256R1, key);
+    auto der = certify_client_key(ca, "agt_0123", spki);
+    REQUIRE(der);
+    Certificate crt;
+    REQUIRE(mbedtls_x509_crt_parse_der(crt.get(), reinterpret_cast<const unsigned char*>(der->data()), der->size()) == 0);
+    CHECK(subject_of(crt) == "CN=agt_0123");
+    CHECK(crt->ca_istrue == 0);
+    CHECK(mbedtls_x509_crt_check_extended_key_usage(crt.get(), MBEDTLS_OID_CLIENT_AUTH,
+                                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) == 0);
+    // The certificate is for exactly the key given (its private half never left the client).
+    unsigned char buf[512];
+    int len = mbedtls_pk_write_pubkey_der(&crt->pk, buf, sizeof buf);
+    CHECK(std::string(reinterpret_cast<const char*>(buf + sizeof buf - len), static_cast<size_t>(len)) == spki);
+    Certificate ca_crt;
+    parse_into(ca_crt, ca.cert_pem);
+    CHECK(std::memcmp(&crt->valid_to, &ca_crt->valid_to, sizeof crt->valid_to) == 0);
+    uint32_t flags = 0;
+    CHECK(mbedtls_x509_crt_verify(crt.get(), ca_crt.get(), nullptr, nullptr, &flags, nullptr, nullptr) == 0);
+}
+
+TEST_CASE("a client public key that is not P-256 DER, or a bad common name, is refused with the reason") {
+    const KeyPair& ca = shared_ca();
+    PkContext p384;
+    auto refused = certify_client_key(ca, "agt_1", public_key_der(MBEDTLS_ECP_DP_SECP384R1, p384));
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message == "client public key is not an ECDSA P-256 key");
+    refused = certify_client_key(ca, "agt_1", "garbage");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.starts_with("client public key is not a DER public key"));
+    refused = certify_client_key(ca, "agt_1", "");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message == "client public key of 0 bytes (1 to 512 expected)");
+    PkContext key;
+    CHECK_FALSE(certify_client_key(ca, "", public_key_der(MBEDTLS_ECP_DP_SECP256R1, key)));
 }

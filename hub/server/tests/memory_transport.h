@@ -15,7 +15,8 @@ public:
     std::vector<std::string> frames;  // everything sent, in order
     size_t undrained = 0;             // what queued() reports
     std::optional<std::string> closed;
-    std::string address;  // what peer_address() reports
+    std::string address;           // what peer_address() reports
+    std::string certificate_name;  // what peer_certificate_name() reports
 
     void send(std::string frame) override {
         if (closed) return;
@@ -25,6 +26,7 @@ public:
     size_t queued() const override { return undrained; }
     void close(const std::string& reason) override { closed = reason; }
     std::string peer_address() const override { return address; }
+    std::string peer_certificate_name() const override { return certificate_name; }
 
     std::vector<v1::Envelope> take() {
         std::vector<v1::Envelope> out;

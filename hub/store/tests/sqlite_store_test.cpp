@@ -366,3 +366,19 @@ TEST_CASE("a credential rotation keeps both hashes until it finishes, then only 
     CHECK(t.store->credentials(other.id)->next_hash == "y");
     CHECK_FALSE(t.store->expire_credential(a.id));
 }
+
+TEST_CASE("an agent's stored client certificate is recorded once confirmed, with an event, and survives a reopen") {
+    TempStore t;
+    auto a = t.store->register_agent("edge", "h", {}, 10);
+    CHECK_FALSE(t.store->agent(a.id)->client_certificate_ms);
+    REQUIRE(t.store->client_certificate_stored(a.id, 20));
+    t.reopen();
+    CHECK(t.store->agent(a.id)->client_certificate_ms == 20);
+    CHECK(t.store->agents().at(0).client_certificate_ms == 20);
+    CHECK(t.store->events_of_kind("certificate", 10).at(0).message ==
+          "agent edge stored its client certificate; the hub requires it from now on");
+    CHECK_FALSE(t.store->client_certificate_stored("agt_nobody", 30));
+    REQUIRE(t.store->revoke_agent(a.id, 40));
+    CHECK_FALSE(t.store->client_certificate_stored(a.id, 50));
+    CHECK(t.store->agent(a.id)->client_certificate_ms == 20);
+}

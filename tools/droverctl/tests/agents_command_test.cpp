@@ -204,6 +204,7 @@ TEST_CASE("agent NAME shows its detail, revocation and bundles; an unknown agent
                                         {{"bundle", "db"}, {"state", "Failed"}, {"revision", ""},
                                          {"message", "statefulset db: image pull failed"}, {"out_of_sync", true}}}));
             a["revoked_at"] = "2026-11-21T07:31:00Z";
+            a["client_certificate_since"] = "2026-11-20T10:00:00Z";
             return CannedReply{200, a.dump()};
         }
         return CannedReply{404, R"({"error":"no agent named \"ghost\""})"};
@@ -217,6 +218,7 @@ TEST_CASE("agent NAME shows its detail, revocation and bundles; an unknown agent
           "Online:     no, offline since 2026-11-21T07:30:00Z (2h ago)\n"
           "Last seen:  2026-11-21T07:30:00Z (2h ago)\n"
           "Revoked:    2026-11-21T07:31:00Z (2h ago), refused by the hub\n"
+          "mTLS:       client certificate required since 2026-11-20T10:00:00Z (24h ago)\n"
           "Version:    0.6.0\n"
           "Labels:     role=gw\n"
           "Facts:\n"
