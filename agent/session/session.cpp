@@ -155,6 +155,11 @@ Result<void> Session::on_welcome(const v1::Welcome& welcome) {
     // used up the registration token for it.
     std::string name = welcome.name().empty() ? config_.name : welcome.name();
     if (!welcome.credential().empty() || name != identity.name || identity.hub_url != config_.hub_url) {
+        if (registering_) {
+            // A certificate left from an earlier registration names another id.
+            identity.client_key.clear();
+            identity.client_certificate.clear();
+        }
         identity.agent_id = welcome.agent_id();
         if (!welcome.credential().empty()) identity.credential = welcome.credential();
         identity.name = name;

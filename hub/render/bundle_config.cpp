@@ -230,9 +230,7 @@ std::optional<BundleConfig> parse_bundle_config(const std::string& file, const S
         }
     }
 
-    // Validated as a mapping and otherwise ignored until rollouts are implemented.
-    if (is_set(v, "rollout") && !v.at("rollout").is_object())
-        report(problems, root.key("rollout"), cat("must be a mapping, got ", json_type_name(v.at("rollout"))));
+    if (is_set(v, "rollout")) b.rollout = parse_rollout(root.key("rollout"), groups, problems);
 
     if (is_set(v, "paused"))
         if (auto x = read_bool(root.key("paused"), problems)) b.paused = *x;

@@ -10,6 +10,7 @@
 #include "common/labels.h"
 #include "hub/render/match.h"
 #include "hub/render/problem.h"
+#include "hub/render/rollout_config.h"
 #include "hub/render/source.h"
 
 namespace drover::render {
@@ -51,6 +52,7 @@ struct BundleConfig {
     std::vector<Match> targets;
     std::vector<CustomizationConfig> customizations;
     std::vector<Dependency> depends_on;
+    std::optional<RolloutPolicy> rollout;
     bool paused = false;
     bool keep_resources = false;
     bool self_heal = true;

@@ -210,6 +210,7 @@ private:
         b.keep_resources = config.keep_resources;
         b.self_heal = config.self_heal;
         b.paused = config.paused;
+        b.rollout = config.rollout;
 
         std::map<std::string, size_t> by_digest;
         auto add_spec = [&](Spec spec) {

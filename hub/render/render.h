@@ -21,6 +21,7 @@
 #include "hub/render/match.h"
 #include "hub/render/problem.h"
 #include "hub/render/read_directory.h"
+#include "hub/render/rollout_config.h"
 #include "hub/render/selector.h"
 
 namespace drover::render {
@@ -45,6 +46,9 @@ struct Bundle {
     std::vector<std::string> depends_on;  // sorted
     bool keep_resources = false;
     bool self_heal = true;
+    // Hub-side only (not in any spec): how a new revision spreads, and
+    // whether it spreads at all.
+    std::optional<RolloutPolicy> rollout;
     bool paused = false;
 
     bool targets_agent(const Labels& labels, std::string_view agent_name, const Groups& groups) const;

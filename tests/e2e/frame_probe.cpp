@@ -5,6 +5,7 @@
 //   frame_probe HOST PORT CA_FILE HEX|size:N
 #include <libwebsockets.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -17,11 +18,17 @@ namespace {
 std::string g_payload;
 std::string g_rx;
 bool g_done = false;
+bool g_sent = false;
 
 int callback(lws* wsi, lws_callback_reasons reason, void*, void* in, size_t len) {
     switch (reason) {
         case LWS_CALLBACK_CLIENT_ESTABLISHED: lws_callback_on_writable(wsi); break;
         case LWS_CALLBACK_CLIENT_WRITEABLE: {
+            // Once: lws calls this again when a large write has drained, and
+            // a second frame still in flight when the hub hangs up makes its
+            // kernel reset the connection, losing the hub's answer.
+            if (g_sent) break;
+            g_sent = true;
             std::string buf(LWS_PRE, '\0');
             buf += g_payload;
             lws_write(wsi, reinterpret_cast<unsigned char*>(buf.data()) + LWS_PRE, g_payload.size(), LWS_WRITE_BINARY);
@@ -85,7 +92,10 @@ int main(int argc, char** argv) {
     ci.protocol = "drover.v1";
     ci.ssl_connection = LCCSCF_USE_SSL;
     if (!lws_client_connect_via_info(&ci)) return 1;
-    for (int i = 0; i < 1000 && !g_done; ++i) lws_service(ctx, 0);  // bounded
+    // Bounded by time, not by passes: lws_service() may return at once many
+    // times while a large frame drains, and a loaded hub answers late.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!g_done && std::chrono::steady_clock::now() < deadline) lws_service(ctx, 0);
     std::printf("closed\n");
     lws_context_destroy(ctx);
     return 0;

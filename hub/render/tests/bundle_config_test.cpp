@@ -66,6 +66,9 @@ selfHeal: false
     CHECK(full.customizations[0].labels == Labels{{"tier", "small"}});
     REQUIRE(full.depends_on.size() == 1);
     CHECK(full.depends_on[0].bundle == "infra");
+    REQUIRE(full.rollout);
+    CHECK(full.rollout->max_unavailable == AgentCount{10, true});
+    CHECK_FALSE(empty.rollout);
     CHECK(full.paused);
     CHECK(full.keep_resources);
     CHECK_FALSE(full.self_heal);
@@ -87,7 +90,8 @@ TEST_CASE("bad bundle.yaml values are refused with file, line and field") {
     CHECK(bundle_problems("paused: 1\n") ==
           std::vector<std::string>{"app/bundle.yaml:1: paused: must be true or false, got a number"});
     CHECK(bundle_problems("rollout: fast\n") ==
-          std::vector<std::string>{"app/bundle.yaml:1: rollout: must be a mapping, got a string"});
+          std::vector<std::string>{"app/bundle.yaml:1: rollout: must be a mapping (batchSize, canary, failureThreshold, "
+                                   "maxUnavailable, orderBy, progressDeadline), got a string"});
     CHECK(bundle_problems("targets: {selector: {}}\n") ==
           std::vector<std::string>{"app/bundle.yaml:1: targets: must be a list of {selector, group, agents} entries, got a mapping"});
     CHECK(bundle_problems("targets:\n  - {}\n") ==
@@ -135,4 +139,72 @@ TEST_CASE("bad customizations are refused with their index and field") {
     CHECK(bundle_problems("customizations:\n  - name: a\n    agents: [x]\n    replicas: 2\n") ==
           std::vector<std::string>{"app/bundle.yaml:4: customizations[0].replicas: unknown field (want name, selector, "
                                    "group, agents, images, patches, labels)"});
+}
+
+TEST_CASE("a rollout is read with its defaults: no canary, everyone at once, the first failure halts") {
+    RolloutPolicy p = *config("rollout: {}\n").rollout;
+    CHECK_FALSE(p.canary);
+    CHECK(p.soak_ms == 0);
+    CHECK_FALSE(p.batch_size);
+    CHECK_FALSE(p.max_unavailable);
+    CHECK(p.failure_threshold == AgentCount{0, false});
+    CHECK(p.progress_deadline_ms == 600'000);
+    CHECK(p.order_by.empty());
+
+    p = *config(R"(
+rollout:
+  canary: {group: canary, soak: 15m}
+  batchSize: "25%"
+  maxUnavailable: 3
+  failureThreshold: 10%
+  progressDeadline: 2m
+  orderBy: topology.kubernetes.io/region
+)").rollout;
+    REQUIRE(p.canary);
+    CHECK(p.canary->group == "canary");
+    CHECK(p.soak_ms == 15 * 60'000);
+    CHECK(p.batch_size == AgentCount{25, true});
+    CHECK(p.max_unavailable == AgentCount{3, false});
+    CHECK(p.failure_threshold == AgentCount{10, true});
+    CHECK(p.progress_deadline_ms == 120'000);
+    CHECK(p.order_by == "topology.kubernetes.io/region");
+}
+
+TEST_CASE("agent counts resolve against the targeted agents, percentages rounding down to a floor") {
+    CHECK(AgentCount{25, true}.of(10) == 2);
+    CHECK(AgentCount{25, true}.of(3, 1) == 1);
+    CHECK(AgentCount{100, true}.of(7) == 7);
+    CHECK(AgentCount{4, false}.of(2) == 4);
+    CHECK(AgentCount{0, true}.of(1000) == 0);
+    CHECK(AgentCount{10, true}.text() == "10%");
+}
+
+TEST_CASE("bad rollout fields are refused at push with file, line and what is wanted") {
+    CHECK(bundle_problems("rollout: {batchSize: 0}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.batchSize: must be a number of agents (1 or more) or a "
+                                   "percentage like \"25%\" (1-1000000), got 0"});
+    CHECK(bundle_problems("rollout: {maxUnavailable: 120%}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.maxUnavailable: must be a number of agents (1 or more) or "
+                                   "a percentage like \"25%\" (1-100%), got \"120%\""});
+    CHECK(bundle_problems("rollout: {failureThreshold: -1}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.failureThreshold: must be a number of agents (0 or more) "
+                                   "or a percentage like \"10%\" (0-1000000), got -1"});
+    CHECK(bundle_problems("rollout: {progressDeadline: soon}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.progressDeadline: must be a duration from 0s to 30d like "
+                                   "\"10m\", got \"soon\""});
+    CHECK(bundle_problems("rollout: {progressDeadline: 10ms}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.progressDeadline: must be at least 1s"});
+    CHECK(bundle_problems("rollout: {orderBy: 'no spaces'}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.orderBy: must be a label key like \"region\", got \"no spaces\""});
+    CHECK(bundle_problems("rollout: {batchsize: 2}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.batchsize: unknown field (want one of batchSize, canary, "
+                                   "failureThreshold, maxUnavailable, orderBy, progressDeadline)"});
+    CHECK(bundle_problems("rollout:\n  canary: {soak: 5m}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:2: rollout.canary: sets none of selector, group, agents (use "
+                                   "selector: {} to match every agent)"});
+    CHECK(bundle_problems("rollout:\n  canary: {group: nope, soak: forever, wait: 1}\n") ==
+          std::vector<std::string>{
+              "app/bundle.yaml:2: rollout.canary.wait: unknown field (want selector, group, agents, soak)",
+              "app/bundle.yaml:2: rollout.canary.group: unknown group \"nope\" (fleet.yaml defines canary)",
+              "app/bundle.yaml:2: rollout.canary.soak: must be a duration from 0s to 30d like \"10m\", got \"forever\""});
 }
