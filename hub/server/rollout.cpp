@@ -1,0 +1,202 @@
+#include "hub/server/rollout.h"
+
+#include <algorithm>
+
+#include "common/text.h"
+
+namespace drover::hub {
+
+namespace {
+
+constexpr const char* kReady = "Ready";
+// Shown in a halt reason, at most.
+constexpr size_t kNamedFailures = 3;
+
+}  // namespace
+
+const char* phase_name(Rollout::Phase phase) {
+    switch (phase) {
+        case Rollout::Phase::canary: return "Canary";
+        case Rollout::Phase::soaking: return "Soaking";
+        case Rollout::Phase::batches: return "Batches";
+        case Rollout::Phase::complete: return "Complete";
+        case Rollout::Phase::halted: return "Halted";
+        case Rollout::Phase::aborted: return "Aborted";
+    }
+    return "Unknown";
+}
+
+Rollout::Rollout(render::RolloutPolicy policy, render::Groups groups, int64_t, bool paused)
+    : policy_(std::move(policy)), groups_(std::move(groups)), paused_(paused) {
+    if (!policy_.canary) phase_ = Phase::batches;
+}
+
+bool Rollout::updated(const std::string& agent_id) const {
+    if (phase_ == Phase::aborted) return false;
+    return phase_ == Phase::complete || updated_at_.count(agent_id) != 0;
+}
+
+void Rollout::abort(const std::string& why) {
+    phase_ = Phase::aborted;
+    reason_ = why;
+    updated_at_.clear();
+    batch_.clear();
+}
+
+bool Rollout::is_canary(const RolloutAgent& a) const {
+    return policy_.canary && policy_.canary->matches(a.labels, a.name, groups_);
+}
+
+// Failed counts at once; any other state but Ready (WaitingForDependency
+// aside: it is never an error) once the progress deadline has passed. An
+// offline agent is not judged: it may be fine and merely unreachable.
+bool Rollout::failed(const RolloutAgent& a, int64_t now_ms) const {
+    auto it = updated_at_.find(a.id);
+    if (it == updated_at_.end()) return false;
+    if (a.state == "Failed") return true;
+    if (!a.online || a.state == kReady || a.state == "WaitingForDependency") return false;
+    return now_ms - it->second >= policy_.progress_deadline_ms;
+}
+
+void Rollout::update(const RolloutAgent& a, int64_t now_ms) {
+    updated_at_.emplace(a.id, now_ms);
+    skipped_.erase(a.id);
+}
+
+void Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    if (phase_ != Phase::halted && phase_ != Phase::aborted) halt_if_failing(agents, now_ms);
+    if (!paused_ && phase_ == Phase::canary) advance_canary(agents, now_ms);
+    if (!paused_ && phase_ == Phase::soaking) advance_canary(agents, now_ms);
+    if (!paused_ && phase_ == Phase::batches) advance_batches(agents, now_ms);
+    count(agents, now_ms);
+}
+
+void Rollout::halt_if_failing(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    std::vector<const RolloutAgent*> failures;
+    for (auto& a : agents)
+        if (failed(a, now_ms)) failures.push_back(&a);
+    size_t threshold = policy_.failure_threshold.of(agents.size());
+    if (failures.size() <= threshold) return;
+    phase_ = Phase::halted;
+    batch_.clear();
+    reason_ = cat(failures.size(), failures.size() == 1 ? " agent" : " agents", " failed, more than failureThreshold ",
+                  policy_.failure_threshold.text(), ":");
+    for (size_t i = 0; i < failures.size() && i < kNamedFailures; ++i) {
+        const RolloutAgent& a = *failures[i];
+        std::string state = a.state.empty() ? std::string("not Ready") : a.state;
+        reason_ += cat(i ? "; " : " ", a.name, " ", state, a.message.empty() ? "" : ": " + a.message);
+        if (a.state != "Failed") reason_ += cat(" after ", policy_.progress_deadline_ms / 1000, " s");
+    }
+    if (failures.size() > kNamedFailures) reason_ += cat("; and ", failures.size() - kNamedFailures, " more");
+}
+
+// Canaries are updated as they come online; soaking starts once every
+// updated canary that is online is Ready (and at least one is), and starts
+// over when one leaves Ready.
+void Rollout::advance_canary(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    size_t canaries = 0, ready = 0, unready = 0;
+    for (auto& a : agents) {
+        if (!is_canary(a)) continue;
+        ++canaries;
+        if (a.online && !updated_at_.count(a.id)) update(a, now_ms);
+        if (!a.online) continue;
+        (a.state == kReady ? ready : unready) += 1;
+    }
+    if (canaries == 0) {  // nobody to try it on: nothing to wait for
+        phase_ = Phase::batches;
+        return;
+    }
+    if (ready == 0 || unready != 0) {
+        soak_since_.reset();
+        phase_ = Phase::canary;
+        return;
+    }
+    if (!soak_since_) soak_since_ = now_ms;
+    phase_ = Phase::soaking;
+    if (now_ms - *soak_since_ >= policy_.soak_ms) phase_ = Phase::batches;
+}
+
+// One batch at a time: the next starts when every agent of the one in
+// flight is Ready, failed, offline, past the progress deadline, or no longer
+// targeted. A batch is batchSize agents (all waiting ones without it),
+// at most maxUnavailable minus the updated agents online and not Ready.
+void Rollout::advance_batches(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    std::map<std::string, const RolloutAgent*> by_id;
+    for (auto& a : agents) by_id.emplace(a.id, &a);
+    // Skipped agents are updated as soon as they are back.
+    for (auto& a : agents)
+        if (a.online && skipped_.count(a.id)) update(a, now_ms);
+    std::erase_if(batch_, [&](const std::string& id) {
+        auto it = by_id.find(id);
+        if (it == by_id.end()) return true;
+        const RolloutAgent& a = *it->second;
+        return a.state == kReady || !a.online || failed(a, now_ms) ||
+               now_ms - updated_at_[id] >= policy_.progress_deadline_ms;
+    });
+    while (batch_.empty()) {
+        if (!start_batch(agents, now_ms)) {
+            phase_ = Phase::complete;
+            return;
+        }
+    }
+}
+
+// The next batch: false when nobody is waiting. A batch whose agents are all
+// offline is empty, and the next one starts at once.
+bool Rollout::start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    std::vector<const RolloutAgent*> waiting;
+    for (auto& a : agents)
+        if (!updated_at_.count(a.id) && !skipped_.count(a.id)) waiting.push_back(&a);
+    if (waiting.empty()) return false;
+    const std::string& key = policy_.order_by;
+    auto label = [&key](const RolloutAgent* a) {
+        auto it = a->labels.find(key);
+        return it == a->labels.end() ? std::string() : it->second;
+    };
+    std::sort(waiting.begin(), waiting.end(), [&](const RolloutAgent* x, const RolloutAgent* y) {
+        if (!key.empty()) {
+            // Agents without the label go last.
+            std::string lx = label(x), ly = label(y);
+            if (lx.empty() != ly.empty()) return ly.empty();
+            if (lx != ly) return lx < ly;
+        }
+        return x->name != y->name ? x->name < y->name : x->id < y->id;
+    });
+    size_t n = policy_.batch_size ? policy_.batch_size->of(agents.size(), 1) : waiting.size();
+    if (policy_.max_unavailable) {
+        size_t unavailable = 0;
+        for (auto& a : agents)
+            if (updated_at_.count(a.id) && a.online && a.state != kReady && !failed(a, now_ms)) ++unavailable;
+        size_t cap = policy_.max_unavailable->of(agents.size(), 1);
+        n = std::min(n, cap > unavailable ? cap - unavailable : 0);
+        if (n == 0) return true;  // the window is full: wait
+    }
+    for (size_t i = 0; i < waiting.size() && i < n; ++i) {
+        const RolloutAgent& a = *waiting[i];
+        if (!a.online) {
+            skipped_.insert(a.id);
+            continue;
+        }
+        update(a, now_ms);
+        batch_.insert(a.id);
+    }
+    return true;
+}
+
+void Rollout::count(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    Progress p;
+    p.targeted = agents.size();
+    for (auto& a : agents) {
+        if (!updated(a.id)) {
+            ++p.waiting;
+            if (skipped_.count(a.id) && !a.online) ++p.offline_skipped;
+            continue;
+        }
+        ++p.updated;
+        if (a.state == kReady) ++p.ready;
+        if (failed(a, now_ms)) ++p.failed;
+    }
+    progress_ = p;
+}
+
+}  // namespace drover::hub

@@ -1,0 +1,94 @@
+#pragma once
+// One staged rollout: a bundle's new revision spreading over the agents the
+// bundle targets, as its RolloutPolicy (hub/render/rollout_config.h) says.
+// Pure logic, no I/O and no clock of its own: the caller passes the agents
+// and the time to step(), and asks updated() whether an agent may have the
+// new revision (everyone else keeps the revision they had).
+//
+// Phases: canary (the canary agents get it) -> soaking (every canary Ready;
+// waits policy.soak_ms, restarting when one leaves Ready) -> batches ->
+// complete. A failure count above the threshold halts it from any phase:
+// no agent is updated any more, updated ones keep the new revision.
+// pause() holds it where it is; abort() takes the revision back from every
+// updated agent. A bundle.yaml with `paused: true` starts it paused.
+//
+// Offline agents never hold it up: one that is offline when its batch comes
+// is skipped and updated as soon as it is back (unless the rollout halted or
+// was aborted); an updated agent that goes offline before it is Ready counts
+// neither as settled-Ready nor as failed, and its batch does not wait for it.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/labels.h"
+#include "hub/render/match.h"
+#include "hub/render/rollout_config.h"
+
+namespace drover::hub {
+
+struct RolloutAgent {
+    std::string id;
+    std::string name;
+    Labels labels;
+    bool online = false;
+    // Its reported state of the NEW revision ("Ready", "Failed", ...); ""
+    // while it has reported none (or only for an older revision).
+    std::string state;
+    std::string message;
+};
+
+class Rollout {
+public:
+    enum class Phase { canary, soaking, batches, complete, halted, aborted };
+
+    Rollout(render::RolloutPolicy policy, render::Groups groups, int64_t now_ms, bool paused = false);
+
+    // Advance: update agents whose turn it is, count failures, change phase.
+    // `agents` are those the bundle targets now (the set may change between
+    // calls: agents come, go and are relabelled).
+    void step(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+
+    bool updated(const std::string& agent_id) const;
+    Phase phase() const { return phase_; }
+    bool paused() const { return paused_; }
+    // Why it halted or was aborted; "" otherwise.
+    const std::string& reason() const { return reason_; }
+
+    void pause() { paused_ = true; }
+    void resume() { paused_ = false; }
+    void abort(const std::string& why);
+
+    struct Progress {
+        size_t targeted = 0, updated = 0, ready = 0, failed = 0, waiting = 0, offline_skipped = 0;
+    };
+    // As of the last step().
+    const Progress& progress() const { return progress_; }
+
+private:
+    bool is_canary(const RolloutAgent& a) const;
+    bool failed(const RolloutAgent& a, int64_t now_ms) const;
+    void update(const RolloutAgent& a, int64_t now_ms);
+    void halt_if_failing(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    void advance_canary(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    void advance_batches(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    bool start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    void count(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+
+    render::RolloutPolicy policy_;
+    render::Groups groups_;
+    Phase phase_ = Phase::canary;
+    bool paused_ = false;
+    std::string reason_;
+    std::map<std::string, int64_t> updated_at_;  // agent id -> when it was updated
+    std::set<std::string> batch_;                // the batch in flight (ids)
+    std::set<std::string> skipped_;              // offline when their turn came
+    std::optional<int64_t> soak_since_;          // every canary Ready since then
+    Progress progress_;
+};
+
+const char* phase_name(Rollout::Phase phase);
+
+}  // namespace drover::hub
