@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "agent/session/client_certificate.h"
 #include "common/log.h"
 #include "common/tcp_info.h"
 #include "common/text.h"
@@ -105,12 +106,21 @@ void HubLink::connect() {
     i.origin = url.host.c_str();
     i.protocol = kSubprotocol;
     i.ssl_connection = url.tls ? LCCSCF_USE_SSL : 0;
-    if (url.tls) {
-        // A certificate issued since the last connection is presented now.
+    if (url.tls && !session_config_.ca_pem.empty()) {
+        // A certificate issued since the last connection is presented now,
+        // once it passes the checks it passed when it was stored: lws would
+        // go on without a certificate whose key does not load, and the hub
+        // would then refuse this agent with no word of why.
         auto identity = cache_.identity().load();
-        if (!identity.client_certificate.empty() &&
-            loop_.use_client_certificate(identity.client_certificate, identity.client_key))
-            i.sys_tls_client_cert = 1;  // lws: system blob index 0, plus one
+        if (!identity.client_certificate.empty()) {
+            auto usable = check_client_certificate(identity.client_certificate, identity.client_key,
+                                                   identity.agent_id, session_config_.ca_pem);
+            if (!usable)
+                log::error("not presenting the stored client certificate: ", usable.error().message,
+                           "; a hub that requires it refuses this agent (revoke it and provision it again)");
+            else if (loop_.use_client_certificate(identity.client_certificate, identity.client_key))
+                i.sys_tls_client_cert = 1;  // lws: system blob index 0, plus one
+        }
     }
     // No pwsi: lws would keep writing to wsi_ for a connection this link
     // may have given up on. Callbacks find the link by opaque_user_data.

@@ -350,8 +350,8 @@ Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view cn,
     return certify_new_key(client_profile(cn, valid_days), loaded->get());
 }
 
-Result<std::string> certify_client_key(const KeyPair& ca, std::string_view cn, std::string_view public_key_der,
-                                       int valid_days) {
+Result<ClientCertificate> certify_client_key(const KeyPair& ca, std::string_view cn, std::string_view public_key_der,
+                                             int valid_days) {
     if (auto name = common_name(cn, "client common name"); !name) return std::unexpected(name.error());
     if (public_key_der.empty() || public_key_der.size() > kMaxPublicKeyDer)
         return fail(cat("client public key of ", public_key_der.size(), " bytes (1 to ", kMaxPublicKeyDer,
@@ -366,8 +366,14 @@ Result<std::string> certify_client_key(const KeyPair& ca, std::string_view cn, s
     auto loaded = load_ca(ca);
     if (!loaded) return std::unexpected(loaded.error());
     LoadedCa& signer = **loaded;
-    return write_certificate(client_profile(cn, valid_days), key.get(),
-                             Issuer{signer.key.get(), signer.name, signer.not_after});
+    auto der = write_certificate(client_profile(cn, valid_days), key.get(),
+                                 Issuer{signer.key.get(), signer.name, signer.not_after});
+    if (!der) return std::unexpected(der.error());
+    unsigned char buf[kMaxPublicKeyDer];
+    int len = mbedtls_pk_write_pubkey_der(key.get(), buf, sizeof buf);
+    if (auto ok = check(len < 0 ? len : 0, "public key encoding"); !ok) return std::unexpected(ok.error());
+    return ClientCertificate{std::move(*der),
+                             std::string(reinterpret_cast<const char*>(buf + sizeof buf - len), static_cast<size_t>(len))};
 }
 
 }  // namespace drover::pki

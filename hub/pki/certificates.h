@@ -54,10 +54,17 @@ Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view com
 // The same client certificate for a key pair the client made itself, so its
 // private key never leaves it: public_key_der is its DER
 // SubjectPublicKeyInfo (ECDSA P-256 only, at most kMaxPublicKeyDer bytes).
-// Returns the certificate as DER. With kMaxValidDays it is valid as long as
-// the CA is. A public key that is not P-256 DER is an error naming why.
+// With kMaxValidDays it is valid as long as the CA is. A public key that is
+// not P-256 DER is an error naming why.
 constexpr size_t kMaxPublicKeyDer = 512;
-Result<std::string> certify_client_key(const KeyPair& ca, std::string_view common_name,
-                                       std::string_view public_key_der, int valid_days = kMaxValidDays);
+struct ClientCertificate {
+    std::string certificate_der;
+    // The certified key as the certificate carries it (DER
+    // SubjectPublicKeyInfo, re-encoded): what a TLS peer's certificate is
+    // compared with.
+    std::string public_key_der;
+};
+Result<ClientCertificate> certify_client_key(const KeyPair& ca, std::string_view common_name,
+                                             std::string_view public_key_der, int valid_days = kMaxValidDays);
 
 }  // namespace drover::pki

@@ -104,7 +104,7 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     int64_t now = fleet_.now_ms();
     std::string issued_credential;
     // Verified by TLS against the hub's CA when presented at all.
-    std::string certificate_name = transport_.peer_certificate_name();
+    auto certificate = transport_.peer_certificate();
     AgentRecord agent;
     if (!hello.agent_id().empty()) {
         auto creds = store.credentials(hello.agent_id());
@@ -114,16 +114,26 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
         bool next = known && !creds->next_hash.empty() && equal_secret(creds->next_hash, presented);
         if (!current && !next) return end("unknown or revoked agent credential");
         agent = *known;
-        if (!certificate_name.empty() && certificate_name != agent.id)
-            return end(cat("the client certificate names agent ", quoted(utf8_prefix(certificate_name, 80)),
+        if (certificate && certificate->common_name != agent.id)
+            return end(cat("the client certificate names agent ", quoted(utf8_prefix(certificate->common_name, 80)),
                            ", not this one"));
-        if (fleet_.issues_client_certificates() && agent.client_certificate_ms && certificate_name.empty())
-            return end(cat("agent ", agent.name,
-                           " was issued a client certificate and must present it (hub --client-certs)"));
-        if (fleet_.issues_client_certificates() && !agent.client_certificate_ms && !certificate_name.empty()) {
-            // It stored the certificate but its answer was lost.
-            fleet_.client_certificate_stored(agent.id);
-            agent.client_certificate_ms = now;
+        if (fleet_.issues_client_certificates()) {
+            if (!agent.client_key_sha256.empty() && !certificate)
+                return end(cat("agent ", agent.name,
+                               " was issued a client certificate and must present it (hub --client-certs)"));
+            if (!agent.client_key_sha256.empty() && certificate->key_sha256 != agent.client_key_sha256)
+                return end(cat("agent ", agent.name, " presented a certificate for key ",
+                               certificate->key_sha256.substr(0, 12), ", not the one it stored (",
+                               agent.client_key_sha256.substr(0, 12), ")"));
+            // It stored the certificate issued last but its answer was lost.
+            if (agent.client_key_sha256.empty() && certificate &&
+                certificate->key_sha256 == agent.next_client_key_sha256 &&
+                fleet_.client_certificate_stored(agent.id, certificate->key_sha256)) {
+                agent.client_key_sha256 = certificate->key_sha256;
+                log::info("agent ", agent.name, ": presented the client certificate it was issued (key ",
+                          agent.client_key_sha256.substr(0, 12), "); required from now on");
+            }
+            offer_certificate_ = agent.client_key_sha256.empty();
         }
         if (next) {
             // The agent stored its new credential but its answer was lost.
@@ -182,7 +192,9 @@ void AgentSession::handle_hello(const v1::Hello& hello) {
     w->mutable_labels()->insert(labels_.begin(), labels_.end());
     auto update = desired_update();
     w->set_desired_state_follows(update.has_value());
-    w->set_client_certificates(fleet_.issues_client_certificates() && certificate_name.empty());
+    // Registration: a hub that issues certificates offers one at once.
+    if (!issued_credential.empty()) offer_certificate_ = fleet_.issues_client_certificates();
+    w->set_client_certificates(offer_certificate_);
     send(env);
     if (update) send(*update);
 }
@@ -212,22 +224,32 @@ void AgentSession::handle_credential_stored() {
 }
 
 void AgentSession::handle_certificate_request(const v1::CertificateRequest& request) {
-    if (!fleet_.issues_client_certificates()) return end("certificate_request: this hub issues no client certificates");
-    if (certificate_issued_) return end("certificate_request: a client certificate was already issued in this session");
-    auto certificate = fleet_.certify_client_key(agent_id_, request.public_key());
-    if (!certificate) return end(cat("certificate_request refused: ", certificate.error().message));
-    certificate_issued_ = true;
-    log::info("agent ", name_, ": issued a client certificate");
+    // One per session, and only when offered: the agent has no certificate
+    // the hub requires yet.
+    if (!offer_certificate_) return end("certificate_request: no client certificate was offered in this session");
+    if (certificate_ != CertificateStep::none)
+        return end("certificate_request: a client certificate was already issued in this session");
+    auto issued = fleet_.certify_client_key(agent_id_, request.public_key());
+    if (!issued) return end(cat("certificate_request refused: ", issued.error().message));
+    // Remembered before it is sent: an agent that stored it but whose answer
+    // is lost completes the step by presenting it.
+    issued_key_sha256_ = sha256_hex(issued->public_key_der);
+    if (!fleet_.store().begin_client_certificate(agent_id_, issued_key_sha256_))
+        return end("certificate_request: this agent already has a client certificate");
+    certificate_ = CertificateStep::issued;
+    log::info("agent ", name_, " (", transport_.peer_address(), "): issued a client certificate for key ",
+              issued_key_sha256_.substr(0, 12));
     v1::Envelope env;
-    env.mutable_client_certificate()->set_certificate(std::move(*certificate));
+    env.mutable_client_certificate()->set_certificate(std::move(issued->certificate_der));
     send(env);
 }
 
 void AgentSession::handle_client_certificate_stored() {
-    if (!certificate_issued_) return end("client_certificate_stored answers no certificate request");
-    certificate_issued_ = false;
-    if (!fleet_.client_certificate_stored(agent_id_)) return;
-    log::info("agent ", name_, ": stored its client certificate; required from its next connection");
+    if (certificate_ != CertificateStep::issued) return end("client_certificate_stored answers no certificate request");
+    certificate_ = CertificateStep::stored;
+    if (!fleet_.client_certificate_stored(agent_id_, issued_key_sha256_)) return;
+    log::info("agent ", name_, ": stored its client certificate (key ", issued_key_sha256_.substr(0, 12),
+              "); required from its next connection");
 }
 
 std::optional<v1::Envelope> AgentSession::desired_update() {

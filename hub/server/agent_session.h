@@ -4,9 +4,13 @@
 // the session with a Close naming what was wrong, and only that session.
 //
 // Client certificates (mTLS, proto step 6): with Fleet::issues_client_certificates(),
-// an agent that stored the one it was issued must present it (Transport::
-// peer_certificate_name() == its id) or its Hello is refused; a certificate
-// naming another agent is always refused.
+// an agent that has no certificate the hub requires is offered one in
+// Welcome and may ask once per session; the key certified is remembered
+// (Store::begin_client_certificate) and required once the agent confirms
+// storing it, or presents it. From then on a Hello for that agent is refused
+// unless the connection presents a certificate for exactly that key
+// (Transport::peer_certificate()). A certificate naming another agent is
+// always refused.
 //
 // Content streaming: the session holds a shared_ptr to the compressed spec
 // (shared by every agent fetching the same digest) and an offset, and queues
@@ -91,7 +95,11 @@ private:
     std::optional<Transfer> transfer_;
     int64_t credential_issued_ms_ = 0;  // 0: a rotation is due now
     bool rotating_ = false;             // a Credential was sent, not yet confirmed
-    bool certificate_issued_ = false;   // a ClientCertificate was sent, not yet confirmed
+    // Client certificates: offered in this session's Welcome, then at most
+    // one issued and confirmed.
+    bool offer_certificate_ = false;
+    enum class CertificateStep { none, issued, stored } certificate_ = CertificateStep::none;
+    std::string issued_key_sha256_;
     // While a restarted hub has not loaded its deployed revision it cannot
     // tell which digests an agent may fetch or which bundles it may report:
     // fetches and statuses wait here (bounded) and are handled once it has,

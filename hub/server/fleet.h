@@ -61,15 +61,16 @@ public:
     // certificates and requires none, not even from agents it issued one.
     void set_client_ca(pki::KeyPair ca) { client_ca_ = std::move(ca); }
     bool issues_client_certificates() const { return client_ca_.has_value(); }
-    // A certificate (DER) for the agent's public key with CN = agent_id.
-    Result<std::string> certify_client_key(const std::string& agent_id, const std::string& public_key_der) const {
+    // A certificate for the agent's public key with CN = agent_id.
+    Result<pki::ClientCertificate> certify_client_key(const std::string& agent_id,
+                                                      const std::string& public_key_der) const {
         if (!client_ca_) return fail("this hub issues no client certificates");
         return pki::certify_client_key(*client_ca_, agent_id, public_key_der);
     }
-    // The agent stored its certificate (Store::client_certificate_stored):
-    // from now on it must present it. False for unknown or revoked agents.
-    bool client_certificate_stored(const std::string& agent_id) {
-        if (!store_.client_certificate_stored(agent_id, now_ms())) return false;
+    // The agent stored the certificate for this key (Store::
+    // finish_client_certificate): from now on it must present it.
+    bool client_certificate_stored(const std::string& agent_id, const std::string& key_sha256) {
+        if (!store_.finish_client_certificate(agent_id, key_sha256, now_ms())) return false;
         changed(agent_id);
         return true;
     }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/tcp_info.h"
 #include "common/text.h"
@@ -79,15 +80,24 @@ public:
         lws_get_peer_simple(wsi_, ip, sizeof ip);
         return ip;
     }
-    std::string peer_certificate_name() const override {
+    std::optional<PeerCertificate> peer_certificate() const override {
         // A certificate that did not verify failed the handshake
         // (http_callback), so one that is here verified; checked again.
         SSL* ssl = lws_get_ssl(wsi_);
         X509* cert = ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
-        if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+        if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
         char cn[256];
         int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
-        return n > 0 ? std::string(cn, static_cast<size_t>(n)) : std::string();
+        unsigned char* der = nullptr;
+        int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+        if (n <= 0 || len <= 0) {
+            OPENSSL_free(der);
+            return std::nullopt;
+        }
+        PeerCertificate out{std::string(cn, static_cast<size_t>(n)),
+                            sha256_hex(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(len)))};
+        OPENSSL_free(der);
+        return out;
     }
     void close(const std::string& reason) override {
         if (closing_) return;
@@ -473,12 +483,22 @@ int begin_stream(lws* wsi, HttpExchange& ex) {
 int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
     auto* slot = static_cast<HttpSlot*>(user);
     switch (reason) {
-        case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: {
+            auto* ctx = static_cast<SSL_CTX*>(user);
             // No TLS 1.3 session tickets: the agents' lws 4.1 cannot resume
             // with them, so each would be ~500 bytes and some server memory
             // per handshake for nothing (reconnects cost bytes on metered links).
-            SSL_CTX_set_num_tickets(static_cast<SSL_CTX*>(user), 0);
+            SSL_CTX_set_num_tickets(ctx, 0);
+            // --client-certs: name the one CA accepted, so that browsers and
+            // tools holding certificates from others do not offer them.
+            const std::string& ca = server_of(wsi).options().client_ca_path;
+            if (!ca.empty()) {
+                STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
+                if (!names) return 1;
+                SSL_CTX_set_client_CA_list(ctx, names);
+            }
             return 0;
+        }
         case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION: {
             // OpenSSL's verdict on a client certificate (len: preverify_ok).
             // lws takes 0 as "accept" whatever OpenSSL found, so a failure
@@ -486,7 +506,7 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             if (len != 0) return 0;
             auto* store = static_cast<X509_STORE_CTX*>(user);
             int error = X509_STORE_CTX_get_error(store);
-            log::warn("refusing a client certificate: ", X509_verify_cert_error_string(error), " (depth ",
+            log::info("refusing a client certificate: ", X509_verify_cert_error_string(error), " (depth ",
                       X509_STORE_CTX_get_error_depth(store), ")");
             return 1;
         }

@@ -2,6 +2,7 @@
 // What an AgentSession needs from the connection under it. The lws server
 // implements it over websockets; tests implement it in memory.
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace drover::hub {
@@ -18,10 +19,13 @@ public:
     // The peer's IP address, for per-address limits; "" when unknown (all
     // unknown peers then share one limit).
     virtual std::string peer_address() const { return {}; }
-    // The subject CN of the client certificate the peer presented and the
-    // TLS layer verified against the hub's CA (hub --client-certs); "" when
-    // it presented none.
-    virtual std::string peer_certificate_name() const { return {}; }
+    // The client certificate the peer presented and the TLS layer verified
+    // against the hub's CA (hub --client-certs); nullopt when it presented none.
+    struct PeerCertificate {
+        std::string common_name;
+        std::string key_sha256;  // hex SHA-256 of its SubjectPublicKeyInfo (DER)
+    };
+    virtual std::optional<PeerCertificate> peer_certificate() const { return std::nullopt; }
 };
 
 }  // namespace drover::hub

@@ -44,7 +44,9 @@ const std::vector<std::string_view> kMigrations = {
     R"(ALTER TABLE agents ADD COLUMN next_credential_hash TEXT;
        ALTER TABLE agents ADD COLUMN credential_issued_ms INTEGER;)",
     R"(CREATE INDEX events_by_kind ON events(kind, id);)",
-    R"(ALTER TABLE agents ADD COLUMN client_certificate_ms INTEGER;)",
+    R"(ALTER TABLE agents ADD COLUMN client_certificate_ms INTEGER;
+       ALTER TABLE agents ADD COLUMN client_key_sha256 TEXT;
+       ALTER TABLE agents ADD COLUMN next_client_key_sha256 TEXT;)",
 };
 
 
@@ -72,7 +74,7 @@ std::map<std::string, std::optional<std::string>> parse_overrides(const std::str
 
 constexpr const char* kAgentColumns =
     "id, name, token_labels, reported_labels, operator_labels, facts, version, created_ms, last_seen_ms, online, "
-    "acked_seq, revoked_ms, client_certificate_ms";
+    "acked_seq, revoked_ms, client_certificate_ms, client_key_sha256, next_client_key_sha256";
 
 AgentRecord read_agent(const sql::Stmt& s) {
     AgentRecord a;
@@ -89,6 +91,8 @@ AgentRecord read_agent(const sql::Stmt& s) {
     a.acked_seq = static_cast<uint64_t>(s.int64(10));
     if (!s.is_null(11)) a.revoked_ms = s.int64(11);
     if (!s.is_null(12)) a.client_certificate_ms = s.int64(12);
+    if (!s.is_null(13)) a.client_key_sha256 = s.text(13);
+    if (!s.is_null(14)) a.next_client_key_sha256 = s.text(14);
     return a;
 }
 
@@ -321,18 +325,35 @@ bool SqliteStore::finish_credential_rotation(const std::string& agent_id, int64_
     return true;
 }
 
-bool SqliteStore::client_certificate_stored(const std::string& agent_id, int64_t now_ms) {
+bool SqliteStore::begin_client_certificate(const std::string& agent_id, const std::string& key_sha256) {
+    std::lock_guard lock(mutex_);
+    db_.prepare("UPDATE agents SET next_client_key_sha256 = ? WHERE id = ? AND revoked_ms IS NULL "
+                "AND client_key_sha256 IS NULL")
+        .bind(1, key_sha256)
+        .bind(2, agent_id)
+        .run();
+    return db_.changes() == 1;
+}
+
+bool SqliteStore::finish_client_certificate(const std::string& agent_id, const std::string& key_sha256,
+                                            int64_t now_ms) {
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
     std::string name;
     {
-        auto find = db_.prepare("SELECT name FROM agents WHERE id = ? AND revoked_ms IS NULL");
-        find.bind(1, agent_id);
+        auto find = db_.prepare("SELECT name FROM agents WHERE id = ? AND revoked_ms IS NULL "
+                                "AND client_key_sha256 IS NULL AND next_client_key_sha256 = ?");
+        find.bind(1, agent_id).bind(2, key_sha256);
         if (!find.step()) return false;
         name = find.text(0);
     }
-    db_.prepare("UPDATE agents SET client_certificate_ms = ? WHERE id = ?").bind(1, now_ms).bind(2, agent_id).run();
-    add_event_locked("certificate", cat("agent ", name, " stored its client certificate; the hub requires it from now on"),
+    db_.prepare("UPDATE agents SET client_key_sha256 = next_client_key_sha256, next_client_key_sha256 = NULL, "
+                "client_certificate_ms = ? WHERE id = ?")
+        .bind(1, now_ms)
+        .bind(2, agent_id)
+        .run();
+    add_event_locked("certificate", cat("agent ", name, " stored its client certificate (key ", key_sha256.substr(0, 12),
+                                        "); the hub requires it from now on"),
                      now_ms);
     tx.commit();
     return true;

@@ -31,7 +31,8 @@ public:
         const std::vector<std::pair<std::string, std::string>>& next_hashes) override;
     bool finish_credential_rotation(const std::string& agent_id, int64_t now_ms) override;
     bool expire_credential(const std::string& agent_id) override;
-    bool client_certificate_stored(const std::string& agent_id, int64_t now_ms) override;
+    bool begin_client_certificate(const std::string& agent_id, const std::string& key_sha256) override;
+    bool finish_client_certificate(const std::string& agent_id, const std::string& key_sha256, int64_t now_ms) override;
     std::optional<int64_t> revoke_agent(const std::string& id, int64_t now_ms) override;
     std::vector<AgentRecord> agents() override;
     void agent_connected(const std::string& id, const Labels& reported, const std::map<std::string, std::string>& facts,

@@ -65,9 +65,14 @@ struct AgentRecord {
     bool online = false;
     uint64_t acked_seq = 0;  // highest status seq stored for this agent
     std::optional<int64_t> revoked_ms;  // set: its credential no longer logs in
-    // Set once the agent stored the client certificate the hub issued it
-    // (mTLS): a hub that issues them then requires it on every connection.
+    // mTLS: once the agent stored the client certificate the hub issued it,
+    // when, and the SHA-256 (hex) of the certified public key
+    // (SubjectPublicKeyInfo DER): a hub that issues certificates then
+    // requires one for that key on every connection. next_...: issued, not
+    // yet confirmed.
     std::optional<int64_t> client_certificate_ms;
+    std::string client_key_sha256;
+    std::string next_client_key_sha256;
 
     // token labels, overridden by reported labels, overridden by the operator.
     Labels effective_labels() const;
@@ -174,10 +179,15 @@ public:
     virtual bool finish_credential_rotation(const std::string& agent_id, int64_t now_ms) = 0;
     // The current credential counts as due for rotation (issued at time 0).
     virtual bool expire_credential(const std::string& agent_id) = 0;
-    // The agent confirmed it stored its client certificate: sets
-    // client_certificate_ms and stores a "certificate" event, in one
-    // transaction. False for unknown and revoked agents.
-    virtual bool client_certificate_stored(const std::string& agent_id, int64_t now_ms) = 0;
+    // Client certificates, like credential rotation: remember the key a
+    // certificate was just issued for, then, once the agent confirms storing
+    // it (or presents it), make it the one required, set client_certificate_ms
+    // and store a "certificate" event, in one transaction. Both are false
+    // for unknown and revoked agents and for agents that already have one;
+    // finishing also when key_sha256 is not the one begun.
+    virtual bool begin_client_certificate(const std::string& agent_id, const std::string& key_sha256) = 0;
+    virtual bool finish_client_certificate(const std::string& agent_id, const std::string& key_sha256,
+                                           int64_t now_ms) = 0;
     // Revokes the agent's credential for good and stores a "revoked" event,
     // in one transaction. Returns when it was revoked (revoking twice keeps
     // the first time); nullopt when no such agent.

@@ -752,8 +752,8 @@ TEST_CASE("offered a client certificate, the agent stores its key, asks, stores 
 
     auto cert = pki::certify_client_key(hub_ca(), "agt_1", public_key);
     REQUIRE(cert);
-    REQUIRE(s->on_frame(certificate_frame(*cert)));
-    CHECK(h.cache->identity().load().client_certificate == *cert);
+    REQUIRE(s->on_frame(certificate_frame(cert->certificate_der)));
+    CHECK(h.cache->identity().load().client_certificate == cert->certificate_der);
     CHECK(h.take(v1::Envelope::kClientCertificateStored).size() == 1);
 
     // A second offer (the certificate was not presented) reuses the key.
@@ -772,7 +772,7 @@ TEST_CASE("a client certificate that fails the check is neither stored nor confi
     REQUIRE(s->on_frame(offering_welcome(h.hub)));
     auto request = h.take(v1::Envelope::kCertificateRequest).at(0).certificate_request();
     auto other_ca = *pki::create_ca("another CA");
-    auto foreign = *pki::certify_client_key(other_ca, "agt_1", request.public_key());
+    auto foreign = pki::certify_client_key(other_ca, "agt_1", request.public_key())->certificate_der;
     CHECK(s->on_frame(certificate_frame(foreign)));
     CHECK(h.cache->identity().load().client_certificate.empty());
     CHECK(h.take(v1::Envelope::kClientCertificateStored).empty());
@@ -797,4 +797,18 @@ TEST_CASE("without a CA configured, or before Welcome, no client certificate is 
     r = early->on_frame(certificate_frame("x"));
     REQUIRE_FALSE(r);
     CHECK(r.error().message == "hub sent client_certificate before welcome");
+}
+
+TEST_CASE("a fresh registration forgets a client key and certificate left in the cache") {
+    Harness h;
+    h.config.ca_pem = hub_ca().cert_pem;
+    auto id = h.cache->identity().load();
+    id.client_key = session::generate_client_key().private_der;
+    id.client_certificate = "stale";
+    h.cache->identity().save(id);  // not registered: no agent id or credential
+    auto s = h.connect();
+    REQUIRE(s->on_frame(h.hub.welcome("agt_1", "cred_1")));
+    id = h.cache->identity().load();
+    CHECK(id.client_key.empty());
+    CHECK(id.client_certificate.empty());
 }

@@ -317,8 +317,10 @@ TEST_CASE("a client's own key is certified for clientAuth with its id as CN, val
     const KeyPair& ca = shared_ca();
     PkContext key;
     std::string spki = public_key_der(MBEDTLS_ECP_DP_SECP256R1, key);
-    auto der = certify_client_key(ca, "agt_0123", spki);
-    REQUIRE(der);
+    auto issued = certify_client_key(ca, "agt_0123", spki);
+    REQUIRE(issued);
+    CHECK(issued->public_key_der == spki);
+    const std::string* der = &issued->certificate_der;
     Certificate crt;
     REQUIRE(mbedtls_x509_crt_parse_der(crt.get(), reinterpret_cast<const unsigned char*>(der->data()), der->size()) == 0);
     CHECK(subject_of(crt) == "CN=agt_0123");

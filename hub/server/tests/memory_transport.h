@@ -16,7 +16,7 @@ public:
     size_t undrained = 0;             // what queued() reports
     std::optional<std::string> closed;
     std::string address;           // what peer_address() reports
-    std::string certificate_name;  // what peer_certificate_name() reports
+    std::optional<PeerCertificate> certificate;  // what peer_certificate() reports
 
     void send(std::string frame) override {
         if (closed) return;
@@ -26,7 +26,7 @@ public:
     size_t queued() const override { return undrained; }
     void close(const std::string& reason) override { closed = reason; }
     std::string peer_address() const override { return address; }
-    std::string peer_certificate_name() const override { return certificate_name; }
+    std::optional<PeerCertificate> peer_certificate() const override { return certificate; }
 
     std::vector<v1::Envelope> take() {
         std::vector<v1::Envelope> out;

@@ -367,18 +367,31 @@ TEST_CASE("a credential rotation keeps both hashes until it finishes, then only 
     CHECK_FALSE(t.store->expire_credential(a.id));
 }
 
-TEST_CASE("an agent's stored client certificate is recorded once confirmed, with an event, and survives a reopen") {
+TEST_CASE("a client certificate's key is required once confirmed, with one event, and survives a reopen") {
     TempStore t;
     auto a = t.store->register_agent("edge", "h", {}, 10);
     CHECK_FALSE(t.store->agent(a.id)->client_certificate_ms);
-    REQUIRE(t.store->client_certificate_stored(a.id, 20));
+    CHECK_FALSE(t.store->finish_client_certificate(a.id, "k1", 15));  // nothing begun
+    REQUIRE(t.store->begin_client_certificate(a.id, "k1"));
+    REQUIRE(t.store->begin_client_certificate(a.id, "k2"));  // a later issue replaces it
+    CHECK(t.store->agent(a.id)->next_client_key_sha256 == "k2");
+    CHECK_FALSE(t.store->finish_client_certificate(a.id, "k1", 18));
+    REQUIRE(t.store->finish_client_certificate(a.id, "k2", 20));
     t.reopen();
-    CHECK(t.store->agent(a.id)->client_certificate_ms == 20);
-    CHECK(t.store->agents().at(0).client_certificate_ms == 20);
+    auto stored = *t.store->agent(a.id);
+    CHECK(stored.client_certificate_ms == 20);
+    CHECK(stored.client_key_sha256 == "k2");
+    CHECK(stored.next_client_key_sha256.empty());
+    CHECK(t.store->agents().at(0).client_key_sha256 == "k2");
     CHECK(t.store->events_of_kind("certificate", 10).at(0).message ==
-          "agent edge stored its client certificate; the hub requires it from now on");
-    CHECK_FALSE(t.store->client_certificate_stored("agt_nobody", 30));
-    REQUIRE(t.store->revoke_agent(a.id, 40));
-    CHECK_FALSE(t.store->client_certificate_stored(a.id, 50));
-    CHECK(t.store->agent(a.id)->client_certificate_ms == 20);
+          "agent edge stored its client certificate (key k2); the hub requires it from now on");
+    // Once required, no other key can be begun or finished.
+    CHECK_FALSE(t.store->begin_client_certificate(a.id, "k3"));
+    CHECK_FALSE(t.store->finish_client_certificate(a.id, "k2", 30));
+    CHECK(t.store->events_of_kind("certificate", 10).size() == 1);
+    CHECK_FALSE(t.store->begin_client_certificate("agt_nobody", "k"));
+    auto b = t.store->register_agent("other", "h2", {}, 10);
+    REQUIRE(t.store->begin_client_certificate(b.id, "k"));
+    REQUIRE(t.store->revoke_agent(b.id, 40));
+    CHECK_FALSE(t.store->finish_client_certificate(b.id, "k", 50));
 }
