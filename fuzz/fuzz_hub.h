@@ -125,6 +125,17 @@ inline const StoreTemplate& store_template() {
     return t;
 }
 
+// The CA that issues client certificates (the hub runs with --client-certs,
+// so CertificateRequest and ClientCertificateStored are live paths).
+inline const pki::KeyPair& fuzz_client_ca() {
+    static const pki::KeyPair ca = [] {
+        auto made = pki::create_ca("drover fuzz CA");
+        if (!made) fail_run(made.error().message);
+        return *made;
+    }();
+    return ca;
+}
+
 // A hub as a fresh process would have it: a store from the template, the
 // revision deployed, no agents online. One at a time per process.
 struct FuzzHub {
@@ -141,6 +152,7 @@ struct FuzzHub {
         store = std::move(*opened);
         fleet = std::make_unique<hub::Fleet>(*store, signing.key.public_pem(), [this] { return now; });
         fleet->deploy(signing.deployment);
+        fleet->set_client_ca(fuzz_client_ca());
     }
     FuzzHub(const FuzzHub&) = delete;
     FuzzHub& operator=(const FuzzHub&) = delete;
