@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/mbedtls_handle.h"
 #include "common/text.h"
 #include "proto/spec_signature.h"
 
@@ -20,21 +21,8 @@ namespace {
 // Largest DER a P-256 key or a certificate naming an agent id needs, with room.
 constexpr size_t kDerBuffer = 4096;
 
-struct Pk {
-    mbedtls_pk_context ctx;
-    Pk() { mbedtls_pk_init(&ctx); }
-    ~Pk() { mbedtls_pk_free(&ctx); }
-    Pk(const Pk&) = delete;
-    Pk& operator=(const Pk&) = delete;
-};
-
-struct Crt {
-    mbedtls_x509_crt ctx;
-    Crt() { mbedtls_x509_crt_init(&ctx); }
-    ~Crt() { mbedtls_x509_crt_free(&ctx); }
-    Crt(const Crt&) = delete;
-    Crt& operator=(const Crt&) = delete;
-};
+using Pk = PkContext;
+using Crt = MbedtlsHandle<mbedtls_x509_crt, mbedtls_x509_crt_init, mbedtls_x509_crt_free>;
 
 std::string message(int rc) {
     char buf[160];
@@ -54,9 +42,9 @@ std::string write_der(Write write) {
 }
 
 Result<void> parse_private(Pk& pk, std::string_view der) {
-    int rc = mbedtls_pk_parse_key(&pk.ctx, bytes(der), der.size(), nullptr, 0);
+    int rc = mbedtls_pk_parse_key(pk.get(), bytes(der), der.size(), nullptr, 0);
     if (rc != 0) return fail(cat("the stored client key is unusable: ", message(rc)));
-    if (mbedtls_pk_get_type(&pk.ctx) != MBEDTLS_PK_ECKEY) return fail("the stored client key is not an EC key");
+    if (mbedtls_pk_get_type(pk.get()) != MBEDTLS_PK_ECKEY) return fail("the stored client key is not an EC key");
     return {};
 }
 
@@ -71,42 +59,42 @@ std::string common_name(const mbedtls_x509_name* name) {
 
 ClientKey generate_client_key() {
     Pk pk;
-    int rc = mbedtls_pk_setup(&pk.ctx, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-    if (rc == 0) rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk.ctx), os_random, nullptr);
+    int rc = mbedtls_pk_setup(pk.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+    if (rc == 0) rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk.get()), os_random, nullptr);
     if (rc != 0) throw std::runtime_error(cat("cannot generate a client key: ", message(rc)));
     ClientKey key;
-    key.private_der = write_der([&](unsigned char* buf, size_t n) { return mbedtls_pk_write_key_der(&pk.ctx, buf, n); });
+    key.private_der = write_der([&](unsigned char* buf, size_t n) { return mbedtls_pk_write_key_der(pk.get(), buf, n); });
     key.public_der =
-        write_der([&](unsigned char* buf, size_t n) { return mbedtls_pk_write_pubkey_der(&pk.ctx, buf, n); });
+        write_der([&](unsigned char* buf, size_t n) { return mbedtls_pk_write_pubkey_der(pk.get(), buf, n); });
     return key;
 }
 
 Result<std::string> client_public_key(std::string_view private_der) {
     Pk pk;
     if (auto ok = parse_private(pk, private_der); !ok) return std::unexpected(ok.error());
-    return write_der([&](unsigned char* buf, size_t n) { return mbedtls_pk_write_pubkey_der(&pk.ctx, buf, n); });
+    return write_der([&](unsigned char* buf, size_t n) { return mbedtls_pk_write_pubkey_der(pk.get(), buf, n); });
 }
 
 Result<void> check_client_certificate(std::string_view certificate_der, std::string_view private_der,
                                       std::string_view agent_id, std::string_view ca_pem) {
     Crt crt;
-    int rc = mbedtls_x509_crt_parse_der(&crt.ctx, bytes(certificate_der), certificate_der.size());
+    int rc = mbedtls_x509_crt_parse_der(crt.get(), bytes(certificate_der), certificate_der.size());
     if (rc != 0) return fail(cat("not an X.509 certificate: ", message(rc)));
     Pk key;
     if (auto ok = parse_private(key, private_der); !ok) return ok;
-    if (mbedtls_pk_check_pair(&crt.ctx.pk, &key.ctx) != 0) return fail("it certifies another key than this agent's");
-    std::string cn = common_name(&crt.ctx.subject);
+    if (mbedtls_pk_check_pair(&crt->pk, key.get()) != 0) return fail("it certifies another key than this agent's");
+    std::string cn = common_name(&crt->subject);
     if (cn != agent_id) return fail(cat("it names ", quoted(cn), ", not this agent (", agent_id, ")"));
-    if (mbedtls_x509_crt_check_extended_key_usage(&crt.ctx, MBEDTLS_OID_CLIENT_AUTH,
+    if (mbedtls_x509_crt_check_extended_key_usage(crt.get(), MBEDTLS_OID_CLIENT_AUTH,
                                                   MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) != 0)
         return fail("it is not for TLS client authentication (extendedKeyUsage)");
     Crt ca;
     // PEM parsing wants the terminating NUL counted.
     std::string pem(ca_pem);
-    rc = mbedtls_x509_crt_parse(&ca.ctx, bytes(pem), pem.size() + 1);
+    rc = mbedtls_x509_crt_parse(ca.get(), bytes(pem), pem.size() + 1);
     if (rc != 0) return fail(cat("the pinned CA certificate is unusable: ", message(rc)));
     uint32_t flags = 0;
-    mbedtls_x509_crt_verify(&crt.ctx, &ca.ctx, nullptr, nullptr, &flags, nullptr, nullptr);
+    mbedtls_x509_crt_verify(crt.get(), ca.get(), nullptr, nullptr, &flags, nullptr, nullptr);
     // Time is the hub's to judge (see the header).
     flags &= ~static_cast<uint32_t>(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE |
                                     MBEDTLS_X509_BADCRL_EXPIRED | MBEDTLS_X509_BADCRL_FUTURE);

@@ -5,6 +5,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include "common/mbedtls_handle.h"
 #include "hub/server/tests/session_fixture.h"
 
 using namespace drover;
@@ -21,13 +22,11 @@ const pki::KeyPair& hub_ca() {
 // An agent's public key (DER SubjectPublicKeyInfo).
 std::string agent_public_key() {
     std::string pem = generate_p256_key_pem();
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
-    REQUIRE(mbedtls_pk_parse_key(&pk, reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1, nullptr,
-                                 0) == 0);
+    PkContext pk;
+    REQUIRE(mbedtls_pk_parse_key(pk.get(), reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1,
+                                 nullptr, 0) == 0);
     unsigned char buf[512];
-    int len = mbedtls_pk_write_pubkey_der(&pk, buf, sizeof buf);
-    mbedtls_pk_free(&pk);
+    int len = mbedtls_pk_write_pubkey_der(pk.get(), buf, sizeof buf);
     REQUIRE(len > 0);
     return std::string(reinterpret_cast<const char*>(buf + sizeof buf - len), static_cast<size_t>(len));
 }
