@@ -47,13 +47,14 @@ bool Rollout::is_canary(const RolloutAgent& a) const {
     return policy_.canary && policy_.canary->matches(a.labels, a.name, groups_);
 }
 
-// Failed counts at once; any other state but Ready (WaitingForDependency
-// aside: it is never an error) once the progress deadline has passed. An
-// offline agent is not judged: it may be fine and merely unreachable.
+// Failed, NotReady or any other state but Ready, once the progress deadline
+// has passed since the agent was updated (a failed apply is retried, and may
+// yet succeed; meanwhile nothing advances past an agent that is not Ready).
+// WaitingForDependency is never an error, and an offline agent is not
+// judged: it may be fine and merely unreachable.
 bool Rollout::failed(const RolloutAgent& a, int64_t now_ms) const {
     auto it = updated_at_.find(a.id);
     if (it == updated_at_.end()) return false;
-    if (a.state == "Failed") return true;
     if (!a.online || a.state == kReady || a.state == "WaitingForDependency") return false;
     return now_ms - it->second >= policy_.progress_deadline_ms;
 }
@@ -84,8 +85,8 @@ void Rollout::halt_if_failing(const std::vector<RolloutAgent>& agents, int64_t n
     for (size_t i = 0; i < failures.size() && i < kNamedFailures; ++i) {
         const RolloutAgent& a = *failures[i];
         std::string state = a.state.empty() ? std::string("not Ready") : a.state;
-        reason_ += cat(i ? "; " : " ", a.name, " ", state, a.message.empty() ? "" : ": " + a.message);
-        if (a.state != "Failed") reason_ += cat(" after ", policy_.progress_deadline_ms / 1000, " s");
+        reason_ += cat(i ? "; " : " ", a.name, " ", state, " after ", policy_.progress_deadline_ms / 1000, " s",
+                       a.message.empty() ? "" : ": " + a.message);
     }
     if (failures.size() > kNamedFailures) reason_ += cat("; and ", failures.size() - kNamedFailures, " more");
 }

@@ -7,7 +7,9 @@
 //
 // Phases: canary (the canary agents get it) -> soaking (every canary Ready;
 // waits policy.soak_ms, restarting when one leaves Ready) -> batches ->
-// complete. A failure count above the threshold halts it from any phase:
+// complete. An updated agent that is not Ready (Failed, NotReady, ...) when
+// progressDeadline has passed counts as failed; more failures than
+// failureThreshold halt it from any phase:
 // no agent is updated any more, updated ones keep the new revision.
 // pause() holds it where it is; abort() takes the revision back from every
 // updated agent. A bundle.yaml with `paused: true` starts it paused.

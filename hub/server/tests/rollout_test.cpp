@@ -135,17 +135,20 @@ TEST_CASE("a failing canary halts the rollout and everyone else stays on the pre
     r.step(f.agents, 0);
     f["c1"].state = "Failed";
     f["c1"].message = "deployment web: image pull failed";
-    r.step(f.agents, kMinute);
+    r.step(f.agents, kMinute);  // it may yet succeed: nothing advances meanwhile
+    CHECK(r.phase() == Rollout::Phase::canary);
+    CHECK(f.updated(r) == Names{"c1"});
+    r.step(f.agents, 10 * kMinute);  // the default progressDeadline
     CHECK(r.phase() == Rollout::Phase::halted);
     CHECK(r.reason() ==
-          "1 agent failed, more than failureThreshold 0: c1 Failed: deployment web: image pull failed");
+          "1 agent failed, more than failureThreshold 0: c1 Failed after 600 s: deployment web: image pull failed");
     f["c1"].state = "Ready";  // recovering does not resume a halted rollout
-    r.step(f.agents, 2 * kMinute);
+    r.step(f.agents, 11 * kMinute);
     CHECK(f.updated(r) == Names{"c1"});
     CHECK(r.phase() == Rollout::Phase::halted);
 }
 
-TEST_CASE("failures within failureThreshold are tolerated; one more halts; NotReady counts after progressDeadline") {
+TEST_CASE("failures within failureThreshold are tolerated; one more halts; not Ready counts after progressDeadline") {
     Fleet f;
     for (int i = 0; i < 10; ++i) f.add(cat("a", i));
     render::RolloutPolicy policy;
@@ -159,16 +162,16 @@ TEST_CASE("failures within failureThreshold are tolerated; one more halts; NotRe
     f["a2"].state = "WaitingForDependency";
     f["a3"].state = "NotReady";
     r.step(f.agents, kMinute);
-    CHECK(r.phase() == Rollout::Phase::batches);  // 1 failure; NotReady still within the deadline
-    CHECK(r.progress().failed == 1);
+    CHECK(r.progress().failed == 0);  // within the deadline
     f["a3"].state = "Ready";
     r.step(f.agents, 5 * kMinute);
-    CHECK(r.progress().failed == 2);  // a1 is past the deadline; waiting for a dependency is no failure
+    CHECK(r.progress().failed == 2);  // a0 and a1; waiting for a dependency is no failure
     CHECK(r.phase() != Rollout::Phase::halted);
     f["a4"].state = "Failed";
     r.step(f.agents, 6 * kMinute);
     CHECK(r.phase() == Rollout::Phase::halted);
-    CHECK(r.reason().starts_with("3 agents failed, more than failureThreshold 20%: a0 Failed; a1 NotReady after 300 s"));
+    CHECK(r.reason().starts_with(
+        "3 agents failed, more than failureThreshold 20%: a0 Failed after 300 s; a1 NotReady after 300 s"));
 }
 
 TEST_CASE("an agent offline when its batch comes is skipped, then updated when it returns; never after a halt") {
@@ -206,14 +209,18 @@ TEST_CASE("an agent offline when its batch comes is skipped, then updated when i
     Fleet h;
     h.add("a");
     h.add("b", {}, false);
+    h.add("c");
     Rollout t(render::RolloutPolicy{.batch_size = render::AgentCount{1, false}}, {}, 0);
     t.step(h.agents, 0);
-    h["a"].state = "Failed";
-    t.step(h.agents, 1);
+    h["a"].state = "Ready";
+    t.step(h.agents, 1);  // b's turn: skipped, and c's batch starts at once
+    CHECK(h.updated(t) == Names{"a", "c"});
+    h["c"].state = "Failed";
+    t.step(h.agents, 1 + 10 * kMinute);
     REQUIRE(t.phase() == Rollout::Phase::halted);
     h["b"].online = true;
-    t.step(h.agents, 2);
-    CHECK(h.updated(t) == Names{"a"});
+    t.step(h.agents, 2 + 10 * kMinute);
+    CHECK(h.updated(t) == Names{"a", "c"});
 }
 
 TEST_CASE("pause holds the rollout, resume continues it, paused: true starts it held; abort takes the revision back") {
