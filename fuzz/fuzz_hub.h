@@ -127,11 +127,12 @@ inline const StoreTemplate& store_template() {
 
 // The CA that issues client certificates (the hub runs with --client-certs,
 // so CertificateRequest and ClientCertificateStored are live paths).
-inline const pki::KeyPair& fuzz_client_ca() {
-    static const pki::KeyPair ca = [] {
+inline const pki::ClientCertificateIssuer& fuzz_client_ca() {
+    static const pki::ClientCertificateIssuer ca = [] {
         auto made = pki::create_ca("drover fuzz CA");
-        if (!made) fail_run(made.error().message);
-        return *made;
+        auto issuer = made ? pki::ClientCertificateIssuer::load(*made) : std::unexpected(made.error());
+        if (!issuer) fail_run(issuer.error().message);
+        return *issuer;
     }();
     return ca;
 }

@@ -391,14 +391,13 @@ int run_serve(const Args& args) {
             log::error("--client-certs needs the hub's CA key: ", ca_key.error().message);
             return 1;
         }
-        pki::KeyPair ca{std::move(*ca_key), fleet.ca_pem()};
-        // Refuses a key that does not belong to the certificate now, not at
-        // the first agent's request.
-        if (auto probe = pki::issue_client_certificate(ca, "drover-hub-start-check", 1); !probe) {
-            log::error("--client-certs: ", dir.ca_key(), ": ", probe.error().message);
+        // Checked now, not at the first agent's request.
+        auto issuer = pki::ClientCertificateIssuer::load({std::move(*ca_key), fleet.ca_pem()});
+        if (!issuer) {
+            log::error("--client-certs: ", dir.ca_key(), ": ", issuer.error().message);
             return 1;
         }
-        fleet.set_client_ca(std::move(ca));
+        fleet.set_client_ca(std::move(*issuer));
         listen->client_ca_path = dir.ca_cert();
         log::info("issuing client certificates to agents and requiring them once stored (--client-certs)");
     }

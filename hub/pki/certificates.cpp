@@ -21,6 +21,14 @@
 
 namespace drover::pki {
 
+// A parsed CA: owners are not movable, so it lives behind a pointer.
+struct LoadedCa {
+    PkContext key;
+    Certificate cert;
+    std::string name;
+    std::string not_after;
+};
+
 namespace {
 
 // Backdating covers devices whose clocks run somewhat behind the hub's.
@@ -45,14 +53,6 @@ struct Issuer {
     mbedtls_pk_context* key;
     std::string name;       // mbedTLS name string, "CN=drover CA"
     std::string not_after;  // "YYYYMMDDhhmmss" the leaf may not pass; empty: none
-};
-
-// A parsed CA: owners are not movable, so it lives behind a unique_ptr.
-struct LoadedCa {
-    PkContext key;
-    Certificate cert;
-    std::string name;
-    std::string not_after;
 };
 
 std::string format_time(std::time_t t) {
@@ -136,8 +136,8 @@ bool self_signature_ok(mbedtls_x509_crt& cert) {
                                  hash, mbedtls_md_get_size(md), cert.sig.p, cert.sig.len) == 0;
 }
 
-Result<std::unique_ptr<LoadedCa>> load_ca(const KeyPair& ca) {
-    auto loaded = std::make_unique<LoadedCa>();
+Result<std::shared_ptr<LoadedCa>> load_ca(const KeyPair& ca) {
+    auto loaded = std::make_shared<LoadedCa>();
     // PEM parsing in mbedTLS wants the terminating NUL counted.
     std::string cert_pem = ca.cert_pem, key_pem = ca.key_pem;
     int rc = mbedtls_x509_crt_parse(loaded->cert.get(), reinterpret_cast<const unsigned char*>(cert_pem.c_str()),
@@ -350,8 +350,16 @@ Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view cn,
     return certify_new_key(client_profile(cn, valid_days), loaded->get());
 }
 
-Result<ClientCertificate> certify_client_key(const KeyPair& ca, std::string_view cn, std::string_view public_key_der,
-                                             int valid_days) {
+Result<ClientCertificateIssuer> ClientCertificateIssuer::load(const KeyPair& ca) {
+    auto loaded = load_ca(ca);
+    if (!loaded) return std::unexpected(loaded.error());
+    ClientCertificateIssuer issuer;
+    issuer.ca_ = std::move(*loaded);
+    return issuer;
+}
+
+Result<ClientCertificate> ClientCertificateIssuer::certify(std::string_view cn, std::string_view public_key_der,
+                                                           int valid_days) const {
     if (auto name = common_name(cn, "client common name"); !name) return std::unexpected(name.error());
     if (public_key_der.empty() || public_key_der.size() > kMaxPublicKeyDer)
         return fail(cat("client public key of ", public_key_der.size(), " bytes (1 to ", kMaxPublicKeyDer,
@@ -363,11 +371,11 @@ Result<ClientCertificate> certify_client_key(const KeyPair& ca, std::string_view
     if (mbedtls_pk_get_type(key.get()) != MBEDTLS_PK_ECKEY ||
         mbedtls_pk_ec(*key.get())->grp.id != MBEDTLS_ECP_DP_SECP256R1)
         return fail("client public key is not an ECDSA P-256 key");
-    auto loaded = load_ca(ca);
-    if (!loaded) return std::unexpected(loaded.error());
-    LoadedCa& signer = **loaded;
+    // Loaded once, perhaps long ago.
+    if (mbedtls_x509_time_is_past(&ca_->cert->valid_to))
+        return fail(cat("CA certificate expired at ", ca_->not_after, "Z"));
     auto der = write_certificate(client_profile(cn, valid_days), key.get(),
-                                 Issuer{signer.key.get(), signer.name, signer.not_after});
+                                 Issuer{ca_->key.get(), ca_->name, ca_->not_after});
     if (!der) return std::unexpected(der.error());
     unsigned char buf[kMaxPublicKeyDer];
     int len = mbedtls_pk_write_pubkey_der(key.get(), buf, sizeof buf);

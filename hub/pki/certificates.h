@@ -8,6 +8,7 @@
 // 126-bit serial, subject and authority key identifiers, and a notBefore one
 // hour in the past (edge clocks drift). A leaf's notAfter never passes its
 // CA's. Keys are PEM (SEC1 "EC PRIVATE KEY"), certificates PEM.
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,11 +52,8 @@ Result<KeyPair> issue_server_certificate(const KeyPair& ca, const std::vector<st
 Result<KeyPair> issue_client_certificate(const KeyPair& ca, std::string_view common_name,
                                          int valid_days = kServerValidDays);
 
-// The same client certificate for a key pair the client made itself, so its
-// private key never leaves it: public_key_der is its DER
-// SubjectPublicKeyInfo (ECDSA P-256 only, at most kMaxPublicKeyDer bytes).
-// With kMaxValidDays it is valid as long as the CA is. A public key that is
-// not P-256 DER is an error naming why.
+// The same client certificates for key pairs the clients made themselves, so
+// their private keys never leave them (the hub's --client-certs).
 constexpr size_t kMaxPublicKeyDer = 512;
 struct ClientCertificate {
     std::string certificate_der;
@@ -64,7 +62,21 @@ struct ClientCertificate {
     // compared with.
     std::string public_key_der;
 };
-Result<ClientCertificate> certify_client_key(const KeyPair& ca, std::string_view common_name,
-                                             std::string_view public_key_der, int valid_days = kMaxValidDays);
+struct LoadedCa;
+class ClientCertificateIssuer {
+public:
+    // Parses and checks the CA once (as issue_server_certificate does), so
+    // that each certify() costs one signature, not a parse and two
+    // verifications.
+    static Result<ClientCertificateIssuer> load(const KeyPair& ca);
+    // public_key_der: the client's DER SubjectPublicKeyInfo, ECDSA P-256
+    // only, at most kMaxPublicKeyDer bytes; anything else is an error naming
+    // why. With kMaxValidDays the certificate is valid as long as the CA is.
+    Result<ClientCertificate> certify(std::string_view common_name, std::string_view public_key_der,
+                                      int valid_days = kMaxValidDays) const;
+
+private:
+    std::shared_ptr<LoadedCa> ca_;
+};
 
 }  // namespace drover::pki

@@ -59,13 +59,13 @@ public:
     // mTLS (serve --client-certs): the CA that certifies agents' own keys
     // (proto/drover.proto, step 6). Without it the hub issues no client
     // certificates and requires none, not even from agents it issued one.
-    void set_client_ca(pki::KeyPair ca) { client_ca_ = std::move(ca); }
+    void set_client_ca(pki::ClientCertificateIssuer ca) { client_ca_ = std::move(ca); }
     bool issues_client_certificates() const { return client_ca_.has_value(); }
     // A certificate for the agent's public key with CN = agent_id.
     Result<pki::ClientCertificate> certify_client_key(const std::string& agent_id,
                                                       const std::string& public_key_der) const {
         if (!client_ca_) return fail("this hub issues no client certificates");
-        return pki::certify_client_key(*client_ca_, agent_id, public_key_der);
+        return client_ca_->certify(agent_id, public_key_der);
     }
     // The agent stored the certificate for this key (Store::
     // finish_client_certificate): from now on it must present it.
@@ -163,7 +163,7 @@ private:
     std::string signing_key_id_;
     SigningKeyChain signing_chain_;
     std::string ca_pem_;
-    std::optional<pki::KeyPair> client_ca_;
+    std::optional<pki::ClientCertificateIssuer> client_ca_;
     Clock clock_;
     HubLimits limits_;
     int64_t credential_max_age_ms_ = 0;

@@ -36,14 +36,14 @@ TEST_CASE("a client key is fresh P-256 each time, and its public half can be rec
 
 TEST_CASE("a certificate the hub's CA issued for the agent's key and id passes the check") {
     auto key = generate_client_key();
-    auto cert = pki::certify_client_key(hub_ca(), "agt_1", key.public_der);
+    auto cert = pki::ClientCertificateIssuer::load(hub_ca())->certify("agt_1", key.public_der);
     REQUIRE(cert);
     CHECK(check_client_certificate(cert->certificate_der, key.private_der, "agt_1", hub_ca().cert_pem));
 }
 
 TEST_CASE("certificates that would lock the agent out are refused with the reason") {
     auto key = generate_client_key();
-    auto cert = pki::certify_client_key(hub_ca(), "agt_1", key.public_der)->certificate_der;
+    auto cert = pki::ClientCertificateIssuer::load(hub_ca())->certify("agt_1", key.public_der)->certificate_der;
 
     CHECK(refused_with(check_client_certificate(cert, key.private_der, "agt_2", hub_ca().cert_pem),
                        "it names \"agt_1\", not this agent (agt_2)"));
@@ -51,7 +51,7 @@ TEST_CASE("certificates that would lock the agent out are refused with the reaso
     CHECK(refused_with(check_client_certificate(cert, other_key.private_der, "agt_1", hub_ca().cert_pem),
                        "it certifies another key than this agent's"));
     auto other_ca = *pki::create_ca("another CA");
-    auto foreign = pki::certify_client_key(other_ca, "agt_1", key.public_der)->certificate_der;
+    auto foreign = pki::ClientCertificateIssuer::load(other_ca)->certify("agt_1", key.public_der)->certificate_der;
     CHECK(refused_with(check_client_certificate(foreign, key.private_der, "agt_1", hub_ca().cert_pem),
                        "it does not chain to the pinned hub CA"));
     CHECK(refused_with(check_client_certificate("garbage", key.private_der, "agt_1", hub_ca().cert_pem),

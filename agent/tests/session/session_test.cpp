@@ -728,6 +728,16 @@ v1::Envelope offering_welcome(const ScriptedHub& hub) {
     return w;
 }
 
+// A registered agent with the hub's CA, welcomed by a hub that offers a
+// client certificate.
+std::unique_ptr<session::Session> offered(Harness& h) {
+    h.config.ca_pem = hub_ca().cert_pem;
+    h.welcomed();
+    auto s = h.connect();
+    REQUIRE(s->on_frame(offering_welcome(h.hub)));
+    return s;
+}
+
 v1::Envelope certificate_frame(const std::string& der) {
     v1::Envelope env;
     env.mutable_client_certificate()->set_certificate(der);
@@ -738,10 +748,7 @@ v1::Envelope certificate_frame(const std::string& der) {
 
 TEST_CASE("offered a client certificate, the agent stores its key, asks, stores the certificate and confirms") {
     Harness h;
-    h.config.ca_pem = hub_ca().cert_pem;
-    h.welcomed();
-    auto s = h.connect();
-    REQUIRE(s->on_frame(offering_welcome(h.hub)));
+    auto s = offered(h);
     auto requests = h.take(v1::Envelope::kCertificateRequest);
     REQUIRE(requests.size() == 1);
     auto id = h.cache->identity().load();
@@ -750,7 +757,7 @@ TEST_CASE("offered a client certificate, the agent stores its key, asks, stores 
     std::string public_key = requests[0].certificate_request().public_key();
     CHECK(*session::client_public_key(id.client_key) == public_key);
 
-    auto cert = pki::certify_client_key(hub_ca(), "agt_1", public_key);
+    auto cert = pki::ClientCertificateIssuer::load(hub_ca())->certify("agt_1", public_key);
     REQUIRE(cert);
     REQUIRE(s->on_frame(certificate_frame(cert->certificate_der)));
     CHECK(h.cache->identity().load().client_certificate == cert->certificate_der);
@@ -766,13 +773,10 @@ TEST_CASE("offered a client certificate, the agent stores its key, asks, stores 
 
 TEST_CASE("a client certificate that fails the check is neither stored nor confirmed, and the session goes on") {
     Harness h;
-    h.config.ca_pem = hub_ca().cert_pem;
-    h.welcomed();
-    auto s = h.connect();
-    REQUIRE(s->on_frame(offering_welcome(h.hub)));
+    auto s = offered(h);
     auto request = h.take(v1::Envelope::kCertificateRequest).at(0).certificate_request();
     auto other_ca = *pki::create_ca("another CA");
-    auto foreign = pki::certify_client_key(other_ca, "agt_1", request.public_key())->certificate_der;
+    auto foreign = pki::ClientCertificateIssuer::load(other_ca)->certify("agt_1", request.public_key())->certificate_der;
     CHECK(s->on_frame(certificate_frame(foreign)));
     CHECK(h.cache->identity().load().client_certificate.empty());
     CHECK(h.take(v1::Envelope::kClientCertificateStored).empty());

@@ -317,7 +317,7 @@ TEST_CASE("a client's own key is certified for clientAuth with its id as CN, val
     const KeyPair& ca = shared_ca();
     PkContext key;
     std::string spki = public_key_der(MBEDTLS_ECP_DP_SECP256R1, key);
-    auto issued = certify_client_key(ca, "agt_0123", spki);
+    auto issued = ClientCertificateIssuer::load(ca)->certify("agt_0123", spki);
     REQUIRE(issued);
     CHECK(issued->public_key_der == spki);
     const std::string* der = &issued->certificate_der;
@@ -341,15 +341,25 @@ TEST_CASE("a client's own key is certified for clientAuth with its id as CN, val
 TEST_CASE("a client public key that is not P-256 DER, or a bad common name, is refused with the reason") {
     const KeyPair& ca = shared_ca();
     PkContext p384;
-    auto refused = certify_client_key(ca, "agt_1", public_key_der(MBEDTLS_ECP_DP_SECP384R1, p384));
+    auto refused = ClientCertificateIssuer::load(ca)->certify("agt_1", public_key_der(MBEDTLS_ECP_DP_SECP384R1, p384));
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message == "client public key is not an ECDSA P-256 key");
-    refused = certify_client_key(ca, "agt_1", "garbage");
+    refused = ClientCertificateIssuer::load(ca)->certify("agt_1", "garbage");
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message.starts_with("client public key is not a DER public key"));
-    refused = certify_client_key(ca, "agt_1", "");
+    refused = ClientCertificateIssuer::load(ca)->certify("agt_1", "");
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message == "client public key of 0 bytes (1 to 512 expected)");
     PkContext key;
-    CHECK_FALSE(certify_client_key(ca, "", public_key_der(MBEDTLS_ECP_DP_SECP256R1, key)));
+    CHECK_FALSE(ClientCertificateIssuer::load(ca)->certify("", public_key_der(MBEDTLS_ECP_DP_SECP256R1, key)));
+}
+
+TEST_CASE("a client certificate issuer checks its CA once, when loaded") {
+    auto other = *create_ca("another CA");
+    auto mismatched = ClientCertificateIssuer::load(KeyPair{other.key_pem, shared_ca().cert_pem});
+    REQUIRE_FALSE(mismatched);
+    CHECK(mismatched.error().message == "CA key does not belong to the CA certificate");
+    auto not_a_ca = ClientCertificateIssuer::load(*issue_server_certificate(shared_ca(), {"localhost"}));
+    REQUIRE_FALSE(not_a_ca);
+    CHECK(not_a_ca.error().message.find("not a CA") != std::string::npos);
 }

@@ -93,7 +93,7 @@ struct Enrolment {
 
 TEST_CASE("a hub that issues client certificates certifies the agent's own key at registration and then requires it") {
     Hub hub;
-    hub.fleet->set_client_ca(hub_ca());
+    hub.fleet->set_client_ca(*pki::ClientCertificateIssuer::load(hub_ca()));
     Enrolment r(hub);
     CHECK(r.offered);
     const Agent& a = r.agent;
@@ -133,7 +133,7 @@ TEST_CASE("a hub that issues client certificates certifies the agent's own key a
 
 TEST_CASE("a lost confirmation is completed by the first connection that presents the certificate") {
     Hub hub;
-    hub.fleet->set_client_ca(hub_ca());
+    hub.fleet->set_client_ca(*pki::ClientCertificateIssuer::load(hub_ca()));
     Enrolment r(hub);
     const Agent a = r.agent;
     std::string key = agent_public_key();
@@ -168,7 +168,7 @@ TEST_CASE("one certificate per session, only when offered; bad requests end the 
         a = r.agent;
         CHECK(r.request(agent_public_key()) == "certificate_request: no client certificate was offered in this session");
     }
-    hub.fleet->set_client_ca(hub_ca());
+    hub.fleet->set_client_ca(*pki::ClientCertificateIssuer::load(hub_ca()));
     {
         Login l(hub, a, std::nullopt);
         l.s->on_frame(request_frame("not a key"));
