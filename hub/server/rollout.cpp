@@ -14,19 +14,7 @@ constexpr size_t kNamedFailures = 3;
 
 }  // namespace
 
-const char* phase_name(Rollout::Phase phase) {
-    switch (phase) {
-        case Rollout::Phase::canary: return "Canary";
-        case Rollout::Phase::soaking: return "Soaking";
-        case Rollout::Phase::batches: return "Batches";
-        case Rollout::Phase::complete: return "Complete";
-        case Rollout::Phase::halted: return "Halted";
-        case Rollout::Phase::aborted: return "Aborted";
-    }
-    return "Unknown";
-}
-
-Rollout::Rollout(render::RolloutPolicy policy, render::Groups groups, int64_t, bool paused)
+Rollout::Rollout(render::RolloutPolicy policy, render::Groups groups, bool paused)
     : policy_(std::move(policy)), groups_(std::move(groups)), paused_(paused) {
     if (!policy_.canary) phase_ = Phase::batches;
 }
@@ -66,8 +54,7 @@ void Rollout::update(const RolloutAgent& a, int64_t now_ms) {
 
 void Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
     if (phase_ != Phase::halted && phase_ != Phase::aborted) halt_if_failing(agents, now_ms);
-    if (!paused_ && phase_ == Phase::canary) advance_canary(agents, now_ms);
-    if (!paused_ && phase_ == Phase::soaking) advance_canary(agents, now_ms);
+    if (!paused_ && (phase_ == Phase::canary || phase_ == Phase::soaking)) advance_canary(agents, now_ms);
     if (!paused_ && phase_ == Phase::batches) advance_batches(agents, now_ms);
     count(agents, now_ms);
 }

@@ -46,7 +46,7 @@ class Rollout {
 public:
     enum class Phase { canary, soaking, batches, complete, halted, aborted };
 
-    Rollout(render::RolloutPolicy policy, render::Groups groups, int64_t now_ms, bool paused = false);
+    explicit Rollout(render::RolloutPolicy policy, render::Groups groups = {}, bool paused = false);
 
     // Advance: update agents whose turn it is, count failures, change phase.
     // `agents` are those the bundle targets now (the set may change between
@@ -90,7 +90,5 @@ private:
     std::optional<int64_t> soak_since_;          // every canary Ready since then
     Progress progress_;
 };
-
-const char* phase_name(Rollout::Phase phase);
 
 }  // namespace drover::hub

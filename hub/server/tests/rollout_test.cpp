@@ -62,7 +62,7 @@ TEST_CASE("the canary gets the revision first; the rest wait until it has been R
     auto policy = canary_policy(10 * kMinute);
     policy.batch_size = render::AgentCount{2, false};
     policy.progress_deadline_ms = 60 * kMinute;
-    Rollout r(policy, {}, 0);
+    Rollout r(policy);
 
     r.step(f.agents, 0);
     CHECK(f.updated(r) == Names{"c1"});
@@ -95,7 +95,7 @@ TEST_CASE("batches respect batchSize and start only when the one in flight is Re
     for (auto n : {"e", "d", "c", "b", "a"}) f.add(n);
     render::RolloutPolicy policy;
     policy.batch_size = render::AgentCount{40, true};  // 2 of 5
-    Rollout r(policy, {}, 0);
+    Rollout r(policy);
     r.step(f.agents, 0);
     CHECK(f.updated(r) == Names{"a", "b"});
     r.step(f.agents, kMinute);
@@ -119,7 +119,7 @@ TEST_CASE("maxUnavailable bounds how many updated agents may be not Ready at onc
     for (auto n : {"a", "b", "c"}) f.add(n);
     render::RolloutPolicy policy;
     policy.max_unavailable = render::AgentCount{1, false};
-    Rollout r(policy, {}, 0);
+    Rollout r(policy);
     r.step(f.agents, 0);
     CHECK(f.updated(r) == Names{"a"});
     f.ready(r);
@@ -131,7 +131,7 @@ TEST_CASE("a failing canary halts the rollout and everyone else stays on the pre
     Fleet f;
     f.add("c1", {{"ring", "canary"}});
     f.add("a");
-    Rollout r(canary_policy(0), {}, 0);
+    Rollout r(canary_policy(0));
     r.step(f.agents, 0);
     f["c1"].state = "Failed";
     f["c1"].message = "deployment web: image pull failed";
@@ -154,7 +154,7 @@ TEST_CASE("failures within failureThreshold are tolerated; one more halts; not R
     render::RolloutPolicy policy;
     policy.failure_threshold = render::AgentCount{20, true};  // 2 of 10
     policy.progress_deadline_ms = 5 * kMinute;
-    Rollout r(policy, {}, 0);
+    Rollout r(policy);
     r.step(f.agents, 0);
     f.ready(r);
     f["a0"].state = "Failed";
@@ -181,7 +181,7 @@ TEST_CASE("an agent offline when its batch comes is skipped, then updated when i
     f.add("c");
     render::RolloutPolicy policy;
     policy.batch_size = render::AgentCount{2, false};
-    Rollout r(policy, {}, 0);
+    Rollout r(policy);
     r.step(f.agents, 0);
     CHECK(f.updated(r) == Names{"a"});  // b skipped
     CHECK(r.progress().offline_skipped == 1);
@@ -197,7 +197,7 @@ TEST_CASE("an agent offline when its batch comes is skipped, then updated when i
     g.add("a");
     g.add("b");
     g.add("x", {}, false);
-    Rollout s(policy, {}, 0);
+    Rollout s(policy);
     s.step(g.agents, 0);
     g["a"].online = false;
     g["b"].state = "Ready";
@@ -210,7 +210,7 @@ TEST_CASE("an agent offline when its batch comes is skipped, then updated when i
     h.add("a");
     h.add("b", {}, false);
     h.add("c");
-    Rollout t(render::RolloutPolicy{.batch_size = render::AgentCount{1, false}}, {}, 0);
+    Rollout t(render::RolloutPolicy{.batch_size = render::AgentCount{1, false}});
     t.step(h.agents, 0);
     h["a"].state = "Ready";
     t.step(h.agents, 1);  // b's turn: skipped, and c's batch starts at once
@@ -228,7 +228,7 @@ TEST_CASE("pause holds the rollout, resume continues it, paused: true starts it 
     for (auto n : {"a", "b"}) f.add(n);
     render::RolloutPolicy policy;
     policy.batch_size = render::AgentCount{1, false};
-    Rollout held(policy, {}, 0, true);
+    Rollout held(policy, {}, true);
     held.step(f.agents, 0);
     CHECK(f.updated(held).empty());
     held.resume();
@@ -259,7 +259,7 @@ TEST_CASE("orderBy takes agents by the label's value, then name; agents without 
     render::RolloutPolicy policy;
     policy.batch_size = render::AgentCount{1, false};
     policy.order_by = "region";
-    Rollout r(policy, {}, 0);
+    Rollout r(policy);
     std::vector<std::string> order;
     for (int i = 0; i < 4; ++i) {
         r.step(f.agents, i);
@@ -275,13 +275,13 @@ TEST_CASE("orderBy takes agents by the label's value, then name; agents without 
 TEST_CASE("without targeted canary agents the rollout goes straight to batches; an offline canary is waited for") {
     Fleet f;
     f.add("a");
-    Rollout none(canary_policy(kMinute), {}, 0);
+    Rollout none(canary_policy(kMinute));
     none.step(f.agents, 0);
     CHECK(none.phase() == Rollout::Phase::batches);
     CHECK(f.updated(none) == Names{"a"});
 
     f.add("c1", {{"ring", "canary"}}, false);
-    Rollout waiting(canary_policy(kMinute), {}, 0);
+    Rollout waiting(canary_policy(kMinute));
     waiting.step(f.agents, 0);
     CHECK(f.updated(waiting).empty());
     CHECK(waiting.phase() == Rollout::Phase::canary);
