@@ -1,6 +1,7 @@
 #include "hub/server/rollout.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "common/text.h"
 
@@ -22,6 +23,13 @@ Rollout::Rollout(render::RolloutPolicy policy, render::Groups groups, bool pause
 bool Rollout::updated(const std::string& agent_id) const {
     if (phase_ == Phase::aborted) return false;
     return phase_ == Phase::complete || updated_at_.count(agent_id) != 0;
+}
+
+std::vector<std::string> Rollout::updated_ids() const {
+    std::vector<std::string> out;
+    if (phase_ == Phase::aborted) return out;
+    for (auto& [id, at] : updated_at_) out.push_back(id);
+    return out;
 }
 
 void Rollout::abort(const std::string& why) {
@@ -53,6 +61,11 @@ void Rollout::update(const RolloutAgent& a, int64_t now_ms) {
 }
 
 void Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    // Once complete every agent has it; those who got it by that rule are
+    // recorded, so that a halt afterwards (a late failure) takes it from nobody.
+    if (phase_ == Phase::complete)
+        for (auto& a : agents)
+            if (a.online && !updated_at_.count(a.id)) update(a, now_ms);
     if (phase_ != Phase::halted && phase_ != Phase::aborted) halt_if_failing(agents, now_ms);
     if (!paused_ && (phase_ == Phase::canary || phase_ == Phase::soaking)) advance_canary(agents, now_ms);
     if (!paused_ && phase_ == Phase::batches) advance_batches(agents, now_ms);
@@ -122,20 +135,21 @@ void Rollout::advance_batches(const std::vector<RolloutAgent>& agents, int64_t n
                now_ms - updated_at_[id] >= policy_.progress_deadline_ms;
     });
     while (batch_.empty()) {
-        if (!start_batch(agents, now_ms)) {
-            phase_ = Phase::complete;
-            return;
+        switch (start_batch(agents, now_ms)) {
+            case Batch::none_waiting: phase_ = Phase::complete; return;
+            case Batch::window_full: return;
+            case Batch::started: break;
         }
     }
 }
 
-// The next batch: false when nobody is waiting. A batch whose agents are all
-// offline is empty, and the next one starts at once.
-bool Rollout::start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+// The next batch. A batch whose agents are all offline is empty, and the
+// next one starts at once.
+Rollout::Batch Rollout::start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
     std::vector<const RolloutAgent*> waiting;
     for (auto& a : agents)
         if (!updated_at_.count(a.id) && !skipped_.count(a.id)) waiting.push_back(&a);
-    if (waiting.empty()) return false;
+    if (waiting.empty()) return Batch::none_waiting;
     const std::string& key = policy_.order_by;
     auto label = [&key](const RolloutAgent* a) {
         auto it = a->labels.find(key);
@@ -157,7 +171,7 @@ bool Rollout::start_batch(const std::vector<RolloutAgent>& agents, int64_t now_m
             if (updated_at_.count(a.id) && a.online && a.state != kReady && !failed(a, now_ms)) ++unavailable;
         size_t cap = policy_.max_unavailable->of(agents.size(), 1);
         n = std::min(n, cap > unavailable ? cap - unavailable : 0);
-        if (n == 0) return true;  // the window is full: wait
+        if (n == 0) return Batch::window_full;
     }
     for (size_t i = 0; i < waiting.size() && i < n; ++i) {
         const RolloutAgent& a = *waiting[i];
@@ -168,7 +182,7 @@ bool Rollout::start_batch(const std::vector<RolloutAgent>& agents, int64_t now_m
         update(a, now_ms);
         batch_.insert(a.id);
     }
-    return true;
+    return Batch::started;
 }
 
 void Rollout::count(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
@@ -185,6 +199,50 @@ void Rollout::count(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
         if (failed(a, now_ms)) ++p.failed;
     }
     progress_ = p;
+}
+
+}  // namespace drover::hub
+
+namespace drover::hub {
+
+namespace {
+
+constexpr std::pair<Rollout::Phase, const char*> kPhases[] = {
+    {Rollout::Phase::canary, "canary"},       {Rollout::Phase::soaking, "soaking"},
+    {Rollout::Phase::batches, "batches"},     {Rollout::Phase::complete, "complete"},
+    {Rollout::Phase::halted, "halted"},       {Rollout::Phase::aborted, "aborted"},
+};
+
+}  // namespace
+
+const char* phase_name(Rollout::Phase phase) {
+    for (auto& [p, name] : kPhases)
+        if (p == phase) return name;
+    return "unknown";
+}
+
+nlohmann::json Rollout::state() const {
+    nlohmann::json j = {{"phase", phase_name(phase_)}, {"paused", paused_}, {"reason", reason_},
+                        {"updated", updated_at_}, {"batch", batch_}, {"skipped", skipped_}};
+    if (soak_since_) j["soak_since"] = *soak_since_;
+    return j;
+}
+
+void Rollout::restore(const nlohmann::json& j) {
+    if (!j.is_object()) return;
+    if (auto it = j.find("phase"); it != j.end() && it->is_string())
+        for (auto& [p, name] : kPhases)
+            if (*it == name) phase_ = p;
+    if (auto it = j.find("paused"); it != j.end() && it->is_boolean()) paused_ = it->get<bool>();
+    if (auto it = j.find("reason"); it != j.end() && it->is_string()) reason_ = it->get<std::string>();
+    if (auto it = j.find("updated"); it != j.end() && it->is_object())
+        for (auto& [id, at] : it->items())
+            if (at.is_number_integer()) updated_at_[id] = at.get<int64_t>();
+    for (auto [key, set] : {std::pair{"batch", &batch_}, std::pair{"skipped", &skipped_}})
+        if (auto it = j.find(key); it != j.end() && it->is_array())
+            for (auto& id : *it)
+                if (id.is_string()) set->insert(id.get<std::string>());
+    if (auto it = j.find("soak_since"); it != j.end() && it->is_number_integer()) soak_since_ = it->get<int64_t>();
 }
 
 }  // namespace drover::hub

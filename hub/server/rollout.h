@@ -20,6 +20,7 @@
 // neither as settled-Ready nor as failed, and its batch does not wait for it.
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -54,6 +55,8 @@ public:
     void step(const std::vector<RolloutAgent>& agents, int64_t now_ms);
 
     bool updated(const std::string& agent_id) const;
+    // The agents updated so far, by id (every agent once complete: ask updated()).
+    std::vector<std::string> updated_ids() const;
     Phase phase() const { return phase_; }
     bool paused() const { return paused_; }
     // Why it halted or was aborted; "" otherwise.
@@ -69,6 +72,12 @@ public:
     // As of the last step().
     const Progress& progress() const { return progress_; }
 
+    // Everything step() decided, for the store: a restarted hub restores it
+    // with the bundle's policy and goes on where it was. restore() ignores
+    // what it cannot read (a record from a newer hub) field by field.
+    nlohmann::json state() const;
+    void restore(const nlohmann::json& state);
+
 private:
     bool is_canary(const RolloutAgent& a) const;
     bool failed(const RolloutAgent& a, int64_t now_ms) const;
@@ -76,7 +85,8 @@ private:
     void halt_if_failing(const std::vector<RolloutAgent>& agents, int64_t now_ms);
     void advance_canary(const std::vector<RolloutAgent>& agents, int64_t now_ms);
     void advance_batches(const std::vector<RolloutAgent>& agents, int64_t now_ms);
-    bool start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    enum class Batch { started, window_full, none_waiting };
+    Batch start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms);
     void count(const std::vector<RolloutAgent>& agents, int64_t now_ms);
 
     render::RolloutPolicy policy_;
@@ -90,5 +100,8 @@ private:
     std::optional<int64_t> soak_since_;          // every canary Ready since then
     Progress progress_;
 };
+
+// "canary", "soaking", "batches", "complete", "halted", "aborted".
+const char* phase_name(Rollout::Phase phase);
 
 }  // namespace drover::hub

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "common/text.h"
 
 using namespace drover;
@@ -288,4 +290,63 @@ TEST_CASE("without targeted canary agents the rollout goes straight to batches; 
     f["c1"].online = true;
     waiting.step(f.agents, 1);
     CHECK(f.updated(waiting) == Names{"c1"});
+}
+
+TEST_CASE("a full maxUnavailable window waits: a canary leaving Ready after the soak holds the next batch") {
+    Fleet f;
+    f.add("c1", {{"ring", "canary"}});
+    for (auto n : {"a", "b"}) f.add(n);
+    auto policy = canary_policy(0);
+    policy.max_unavailable = render::AgentCount{1, false};
+    policy.batch_size = render::AgentCount{1, false};
+    Rollout r(policy);
+    r.step(f.agents, 0);
+    f["c1"].state = "Ready";
+    r.step(f.agents, 1);  // soak of 0: straight to batches, a is updated
+    CHECK(f.updated(r) == Names{"a", "c1"});
+    f["a"].state = "Ready";
+    f["c1"].state = "NotReady";  // the window (1) is full with c1
+    r.step(f.agents, 2);         // must return, not spin
+    CHECK(f.updated(r) == Names{"a", "c1"});
+    CHECK(r.phase() == Rollout::Phase::batches);
+    f["c1"].state = "Ready";
+    r.step(f.agents, 3);
+    CHECK(f.updated(r) == Names{"a", "b", "c1"});
+}
+
+TEST_CASE("state() and restore() carry a rollout across a hub restart") {
+    Fleet f;
+    for (auto n : {"a", "b", "c", "d", "e"}) f.add(n);
+    f["d"].online = false;
+    render::RolloutPolicy policy;
+    policy.batch_size = render::AgentCount{2, false};
+    policy.progress_deadline_ms = 60 * kMinute;
+    Rollout r(policy);
+    r.step(f.agents, 0);
+    f.ready(r);
+    r.step(f.agents, 1);  // c, and d skipped
+    r.pause();
+    CHECK(f.updated(r) == Names{"a", "b", "c"});
+
+    Rollout back(policy);
+    back.restore(r.state());
+    CHECK(back.paused());
+    CHECK(back.phase() == Rollout::Phase::batches);
+    CHECK(f.updated(back) == Names{"a", "b", "c"});
+    back.resume();
+    f["d"].online = true;
+    back.step(f.agents, 2);  // the skipped agent is remembered: updated on return
+    CHECK(f.updated(back) == Names{"a", "b", "c", "d"});
+
+    r.abort("operator");
+    Rollout aborted(policy);
+    aborted.restore(r.state());
+    CHECK(aborted.phase() == Rollout::Phase::aborted);
+    CHECK(aborted.reason() == "operator");
+    CHECK(f.updated(aborted).empty());
+
+    Rollout garbage(policy);
+    garbage.restore(nlohmann::json::parse(R"({"phase": 7, "updated": {"x": "y"}, "batch": [1]})"));
+    CHECK(garbage.phase() == Rollout::Phase::batches);
+    CHECK(garbage.updated_ids().empty());
 }
