@@ -250,7 +250,7 @@ void apply_update(Fleet& fleet, GitUpdate update) {
         return;
     }
     auto& deployment = *update.result;
-    fleet.deploy(deployment);
+    fleet.deploy(deployment, update.startup, update.referenced);
     if (!update.startup) {
         fleet.set_rejection(std::nullopt);
         store.set_setting("deployed_commit", update.commit);
@@ -473,7 +473,7 @@ int run_serve(const Args& args) {
               server.port(), "/git/fleet.git");
 
     watcher.observe_renders(fleet.metrics().render_seconds);
-    watcher.start(deployed);
+    watcher.start(deployed, referenced_commits((*store)->rollouts()));
     if (mirror) mirror->start();
 
     g_server = &server;

@@ -256,10 +256,8 @@ std::optional<v1::Envelope> AgentSession::desired_update() {
     // Right after a restart the hub has not rendered its deployed revision
     // yet. Telling agents "you should run nothing" now would make them prune
     // every workload; say nothing until the revision is back.
-    auto deployment = fleet_.deployment();
-    if (!deployment && fleet_.deployment_pending()) return std::nullopt;
-    std::vector<v1::Deployment> desired;
-    if (deployment) desired = deployment->desired_for(labels_, name_);
+    if (waiting_for_deployment()) return std::nullopt;
+    std::vector<v1::Deployment> desired = fleet_.desired_for(agent_id_, labels_, name_);
     entitled_.clear();
     for (auto& d : desired) {
         entitled_.insert(d.digest());
@@ -306,17 +304,15 @@ void AgentSession::handle_fetch(const v1::Fetch& fetch) {
     // A fetch that crossed a new DesiredState on the wire asks for content
     // this agent no longer needs: ignore it (the new desired set tells the
     // agent to move on). Content not meant for this agent is never sent.
-    auto deployment = fleet_.deployment();
-    if (!entitled_.count(fetch.digest()) || !deployment) {
+    auto content = entitled_.count(fetch.digest()) ? fleet_.content(fetch.digest()) : nullptr;
+    if (!content) {
         log::info("agent ", name_, ": ignoring fetch of ", hex_encode(fetch.digest()).substr(0, 12),
                   ", which is not in its desired set");
         return;
     }
-    auto it = deployment->content_by_digest.find(fetch.digest());
-    if (it == deployment->content_by_digest.end()) return;
-    if (fetch.offset() > it->second->size())
-        return end(cat("fetch offset ", fetch.offset(), " is beyond the content size ", it->second->size()));
-    transfer_ = Transfer{fetch.digest(), it->second, static_cast<size_t>(fetch.offset())};
+    if (fetch.offset() > content->size())
+        return end(cat("fetch offset ", fetch.offset(), " is beyond the content size ", content->size()));
+    transfer_ = Transfer{fetch.digest(), std::move(content), static_cast<size_t>(fetch.offset())};
     pump();
 }
 

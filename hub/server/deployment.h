@@ -5,6 +5,7 @@
 // content from it, so swapping in a new revision never copies specs.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,16 @@ struct Deployment {
 
     // What one agent should run, sorted by bundle name.
     std::vector<v1::Deployment> desired_for(const Labels& labels, const std::string& agent_name) const;
+    // One bundle's entry of that list; nullopt when it does not target the agent.
+    std::optional<v1::Deployment> entry_for(const std::string& bundle, const Labels& labels,
+                                            const std::string& agent_name) const;
     // The spec digest an agent should run for a bundle; "" when not targeted.
     std::string desired_digest(const std::string& bundle, const Labels& labels, const std::string& agent_name) const;
 };
+
+// Whether two renders of a bundle give every agent the same thing: specs,
+// dependencies and options (not hub-side settings such as its rollout).
+bool gives_agents_the_same(const render::Bundle& a, const render::Bundle& b);
 
 using DeploymentResult = std::expected<std::shared_ptr<const Deployment>, std::vector<render::Problem>>;
 

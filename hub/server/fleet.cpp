@@ -8,6 +8,10 @@
 #include "hub/server/agent_session.h"
 #include "hub/server/api_fleet_state.h"
 #include "hub/server/fleet_metrics.h"
+#include "common/text.h"
+
+#include <algorithm>
+#include <iterator>
 
 namespace drover::hub {
 
@@ -33,18 +37,6 @@ std::pair<size_t, size_t> Fleet::queued_frames() const {
     return {total, longest};
 }
 
-namespace {
-
-bool same_specs(const render::Bundle& a, const render::Bundle& b) {
-    if (a.specs.size() != b.specs.size()) return false;
-    for (size_t i = 0; i < a.specs.size(); ++i)
-        if (a.specs[i].digest != b.specs[i].digest || a.specs[i].customization != b.specs[i].customization) return false;
-    return a.depends_on == b.depends_on && a.keep_resources == b.keep_resources && a.self_heal == b.self_heal &&
-           a.paused == b.paused;
-}
-
-}  // namespace
-
 const std::map<std::string, std::string>& Fleet::bundle_commits() {
     if (!bundle_commits_) {
         bundle_commits_.emplace();
@@ -56,7 +48,7 @@ const std::map<std::string, std::string>& Fleet::bundle_commits() {
     return *bundle_commits_;
 }
 
-void Fleet::deploy(std::shared_ptr<const Deployment> deployment) {
+void Fleet::deploy(std::shared_ptr<const Deployment> deployment, bool startup, const Revisions& referenced) {
     // Which commit last changed each bundle: kept while its specs stay the
     // same (and, for the revision loaded at start-up, taken from the store).
     std::map<std::string, std::string> commits;
@@ -64,19 +56,150 @@ void Fleet::deploy(std::shared_ptr<const Deployment> deployment) {
     for (auto& bundle : deployment->fleet.bundles) {
         auto it = known.find(bundle.name);
         const render::Bundle* before = deployment_ ? deployment_->fleet.find(bundle.name) : nullptr;
-        bool unchanged = deployment_ ? before && same_specs(*before, bundle) : true;
+        bool unchanged = deployment_ ? before && gives_agents_the_same(*before, bundle) : true;
         commits[bundle.name] = unchanged && it != known.end() ? it->second : deployment->commit;
     }
     if (commits != known) {
         store_.set_setting("bundle_commits", nlohmann::json(commits).dump());
         bundle_commits_ = std::move(commits);
     }
+    auto events = startup ? rollouts_.restore(store_.rollouts(), deployment, referenced)
+                          : rollouts_.deploy(deployment_, deployment, now_ms());
+    for (auto& e : events) {
+        log::info(e);
+        store_.add_event("rollout", e, now_ms());
+    }
     deployment_ = std::move(deployment);
     changes_.all = true;
     view_changes_.all = true;
+    // Canaries get the revision now, not at the next step; saved before the
+    // caller records the commit as deployed, so a restart in between
+    // deploys it again rather than to everyone.
+    step_rollouts(false);
+    save_rollouts();
     // Copy: a refresh may end a session, which detaches it from sessions_.
     auto sessions = sessions_;
     for (auto& [id, session] : sessions) session->refresh();
+}
+
+std::vector<v1::Deployment> Fleet::desired_for(const std::string& agent_id, const Labels& labels,
+                                               const std::string& agent_name) const {
+    if (!deployment_) return {};
+    auto desired = deployment_->desired_for(labels, agent_name);
+    rollouts_.adjust(agent_id, labels, agent_name, desired);
+    return desired;
+}
+
+std::shared_ptr<const std::string> Fleet::content(const std::string& digest) const {
+    if (deployment_)
+        if (auto it = deployment_->content_by_digest.find(digest); it != deployment_->content_by_digest.end())
+            return it->second;
+    return rollouts_.content(digest);
+}
+
+namespace {
+
+// The agents a bundle targets, as its rollout sees them: a state counts only
+// when reported for the deployed revision's spec.
+std::vector<RolloutAgent> rollout_agents(const FleetState& view, const std::string& bundle) {
+    std::vector<RolloutAgent> out;
+    for (auto& a : view.agents)
+        for (auto& st : a.bundles) {
+            if (st.bundle != bundle || !st.targeted) continue;
+            bool current = !st.out_of_sync && st.state != "Pending";
+            out.push_back({a.agent.id, a.agent.name, a.labels, a.online, current ? st.state : "",
+                           current ? st.message : ""});
+        }
+    return out;
+}
+
+}  // namespace
+
+std::vector<RolloutAgent> Fleet::rollout_agents(const std::string& bundle) {
+    return drover::hub::rollout_agents(fleet_view(*this), bundle);
+}
+
+void Fleet::step_rollouts(bool refresh) {
+    if (!rollouts_.any_active()) return;
+    int64_t now = now_ms();
+    std::set<std::string> moved;
+    bool everyone = false;
+    for (auto& [bundle, r] : rollouts_.all()) {
+        if (!r.active()) continue;
+        auto before = r.engine.mark();
+        auto updated = r.engine.updated_ids();
+        r.engine.step(rollout_agents(bundle), now);
+        if (r.engine.mark() == before) continue;
+        rollouts_.changed(bundle);
+        auto after = r.engine.updated_ids();
+        std::set_difference(after.begin(), after.end(), updated.begin(), updated.end(),
+                            std::inserter(moved, moved.end()));
+        if (r.engine.phase() == before.phase) continue;
+        everyone = everyone || r.engine.phase() == Rollout::Phase::complete;
+        std::string e = cat("rollout of ", bundle, " to ", r.target.substr(0, 12), ": ", phase_name(r.engine.phase()));
+        if (!r.engine.reason().empty()) e += cat(": ", r.engine.reason());
+        if (r.engine.phase() == Rollout::Phase::halted) log::error(e);
+        else log::info(e);
+        store_.add_event("rollout", e, now);
+    }
+    if (!refresh) return;
+    if (moved.empty() && !everyone && !rollouts_.has_changes()) return;
+    save_rollouts();
+    for (auto& id : moved) changed(id);
+    refresh_sessions(everyone ? nullptr : &moved);
+}
+
+void Fleet::save_rollouts() {
+    auto records = rollouts_.take_records();
+    if (records.empty()) return;
+    try {
+        store_.save_rollouts(records);
+    } catch (...) {  // saved with the next change, or the next tick
+        for (auto& [bundle, record] : records) rollouts_.changed(bundle);
+        throw;
+    }
+    changes_.all = true;  // live views show rollouts
+}
+
+void Fleet::refresh_sessions(const std::set<std::string>* only) {
+    std::vector<AgentSession*> targets;
+    if (only) {
+        for (auto& id : *only)
+            if (auto it = sessions_.find(id); it != sessions_.end()) targets.push_back(it->second);
+    } else {
+        for (auto& [id, session] : sessions_) targets.push_back(session);
+    }
+    // A refresh may end a session; each is looked up again first.
+    for (auto* s : targets) {
+        auto it = sessions_.find(s->agent_id());
+        if (it != sessions_.end() && it->second == s) s->refresh();
+    }
+}
+
+Result<void> Fleet::control_rollout(const std::string& bundle, RolloutAction action, const std::string& who) {
+    auto* r = rollouts_.find(bundle);
+    if (!r) return fail(cat("bundle ", quoted(bundle), " has no rollout"));
+    const char* verb = action == RolloutAction::pause ? "paused" : action == RolloutAction::resume ? "resumed" : "aborted";
+    auto phase = r->engine.phase();
+    if (phase == Rollout::Phase::complete || phase == Rollout::Phase::aborted)
+        return fail(cat("the rollout of ", bundle, " to ", r->target.substr(0, 12), " is ", phase_name(phase),
+                        ": there is nothing to ", action == RolloutAction::pause ? "pause" : action == RolloutAction::resume ? "resume" : "abort"));
+    if (phase == Rollout::Phase::halted && action != RolloutAction::abort)
+        return fail(cat("the rollout of ", bundle, " halted (", r->engine.reason(),
+                        "); abort it, or push a revision that fixes it"));
+    switch (action) {
+        case RolloutAction::pause: r->engine.pause(); break;
+        case RolloutAction::resume: r->engine.resume(); break;
+        case RolloutAction::abort: r->engine.abort(cat("aborted by ", who)); break;
+    }
+    rollouts_.changed(bundle);
+    std::string e = cat("rollout of ", bundle, " to ", r->target.substr(0, 12), " ", verb, " by ", who);
+    log::info(e);
+    store_.add_event("rollout", e, now_ms());
+    save_rollouts();
+    if (action == RolloutAction::abort) refresh_sessions(nullptr);
+    else step_rollouts();
+    return {};
 }
 
 void Fleet::attach(const std::string& agent_id, AgentSession* session) {

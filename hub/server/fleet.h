@@ -14,6 +14,7 @@
 #include "hub/server/metrics.h"
 #include "hub/pki/certificates.h"
 #include "hub/server/rate_limiter.h"
+#include "hub/server/rollouts.h"
 #include "hub/store/store.h"
 #include "proto/signing_key_chain.h"
 
@@ -83,8 +84,29 @@ public:
     // it yet (start-up): sessions must not send an empty desired set then.
     bool deployment_pending() const { return deployment_pending_ && !deployment_; }
     void set_deployment_pending(bool pending) { deployment_pending_ = pending; }
-    // Swap in a new revision and tell every online agent whose desired set changed.
-    void deploy(std::shared_ptr<const Deployment> deployment);
+    // Swap in a new revision, start or supersede the rollouts it calls for,
+    // and tell every online agent whose desired set changed. At start-up
+    // (the revision deployed before a restart) the stored rollouts are
+    // restored instead, `referenced` holding the older commits they keep
+    // agents on (referenced_commits()).
+    void deploy(std::shared_ptr<const Deployment> deployment, bool startup = false, const Revisions& referenced = {});
+    // What one agent should run now: the deployed revision, except for
+    // bundles whose rollout has not reached it (rollouts.h).
+    std::vector<v1::Deployment> desired_for(const std::string& agent_id, const Labels& labels,
+                                            const std::string& agent_name) const;
+    // Compressed spec content by digest, of any revision an agent may be given.
+    std::shared_ptr<const std::string> content(const std::string& digest) const;
+
+    // Staged rollouts: advanced from the event loop's ticks (and after a
+    // deploy or an operator's action); updated agents are sent their new
+    // desired set at once, and every change is stored.
+    void step_rollouts(bool refresh = true);
+    Rollouts& rollouts() { return rollouts_; }
+    // The agents a bundle targets, as its rollout counts them.
+    std::vector<RolloutAgent> rollout_agents(const std::string& bundle);
+    enum class RolloutAction { pause, resume, abort };
+    // An operator's pause, resume or abort; an error names why it does not apply.
+    Result<void> control_rollout(const std::string& bundle, RolloutAction action, const std::string& who);
     // The commit that last changed each deployed bundle's specs (what a
     // `git revert` rolls back to shows up here). Kept in the store.
     const std::map<std::string, std::string>& bundle_commits();
@@ -156,6 +178,9 @@ public:
     ViewCache& view_cache() { return view_cache_; }
 
 private:
+    void save_rollouts();
+    // Refresh these agents' sessions (all when null).
+    void refresh_sessions(const std::set<std::string>* only);
     // Store the next credentials' hashes in one transaction, then send each.
     size_t start_rotations(const std::vector<AgentSession*>& sessions);
     Store& store_;
@@ -170,6 +195,7 @@ private:
     RateLimiter registrations_{limits_.registrations_per_minute};
     HubMetrics metrics_;
     std::shared_ptr<const Deployment> deployment_;
+    Rollouts rollouts_;
     bool deployment_pending_ = false;
     std::optional<Rejection> rejection_;
     std::optional<std::map<std::string, std::string>> bundle_commits_;  // loaded on first use

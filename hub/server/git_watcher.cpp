@@ -17,8 +17,8 @@ GitWatcher::GitWatcher(std::string repo_path, std::string branch, const SigningK
 
 GitWatcher::~GitWatcher() { stop(); }
 
-void GitWatcher::start(std::optional<std::string> deployed) {
-    thread_ = std::thread([this, deployed] { run(deployed); });
+void GitWatcher::start(std::optional<std::string> deployed, std::set<std::string> referenced) {
+    thread_ = std::thread([this, deployed, referenced = std::move(referenced)] { run(deployed, referenced); });
 }
 
 void GitWatcher::stop() {
@@ -57,7 +57,7 @@ GitUpdate GitWatcher::render(git::Repo& repo, const std::string& commit) {
     return update;
 }
 
-void GitWatcher::run(std::optional<std::string> deployed) {
+void GitWatcher::run(std::optional<std::string> deployed, const std::set<std::string>& referenced) {
     // One open repository for the watcher's life: libgit2 reads the ref from
     // disk on every lookup, so pushes are seen without reopening.
     std::optional<git::Repo> repo;
@@ -77,6 +77,12 @@ void GitWatcher::run(std::optional<std::string> deployed) {
         if (repo && deployed) {
             GitUpdate update = render(*repo, *deployed);
             update.startup = true;
+            for (auto& commit : referenced) {
+                GitUpdate older = render(*repo, commit);
+                if (older.result) update.referenced.emplace(commit, *older.result);
+                else log::error("git: commit ", commit.substr(0, 12), ", which a rollout keeps agents on, does not render: ",
+                                older.result.error().front().to_string());
+            }
             deliver_(std::move(update));
             seen = std::exchange(deployed, std::nullopt);
         }

@@ -10,11 +10,13 @@
 #include <mutex>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "hub/git/repository.h"
 #include "hub/server/deployment.h"
+#include "hub/server/rollouts.h"
 #include "hub/server/metrics.h"
 
 namespace drover::hub {
@@ -24,6 +26,9 @@ struct GitUpdate {
     std::string summary;  // first line of the commit message
     DeploymentResult result;
     bool startup = false;  // the revision the hub had deployed before it restarted
+    // With startup: the older commits its rollouts keep agents on, rendered
+    // again (a commit that failed to render is missing).
+    Revisions referenced;
 };
 
 class GitWatcher {
@@ -36,8 +41,9 @@ public:
     void observe_renders(Histogram& seconds) { render_seconds_ = &seconds; }
     // Render within these limits (default: render::Limits{}). Call before start().
     void set_limits(const render::Limits& limits) { limits_ = limits; }
-    // Render `deployed` first (the last good revision, if any), then follow the branch.
-    void start(std::optional<std::string> deployed);
+    // Render `deployed` first (the last good revision, if any) with the
+    // older commits its rollouts reference, then follow the branch.
+    void start(std::optional<std::string> deployed, std::set<std::string> referenced = {});
     void stop();
     // A revision already rendered (by a push, or the mirror) that the branch
     // is about to point at: used instead of rendering it again. Thread-safe.
@@ -46,7 +52,7 @@ public:
     void poke();
 
 private:
-    void run(std::optional<std::string> deployed);
+    void run(std::optional<std::string> deployed, const std::set<std::string>& referenced);
     GitUpdate render(git::Repo& repo, const std::string& commit);
 
     std::string repo_path_;

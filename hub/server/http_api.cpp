@@ -10,6 +10,7 @@
 #include "hub/server/api_bundles.h"
 #include "hub/server/api_query.h"
 #include "hub/server/api_reply.h"
+#include "hub/server/api_rollouts.h"
 #include "hub/server/credentials.h"
 #include "hub/server/event_feed.h"
 #include "hub/server/static_assets.h"
@@ -217,6 +218,7 @@ HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
     if (rest == "agents") return m == "GET" ? list_agents(fleet, req) : wrong_method("GET");
     if (rest == "bundles") return m == "GET" ? list_bundles(fleet) : wrong_method("GET");
     if (rest == "events") return m == "GET" ? list_events(fleet, req) : wrong_method("GET");
+    if (rest == "rollouts") return m == "GET" ? list_rollouts(fleet) : wrong_method("GET");
     if (rest == "trust") return m == "GET" ? trust(fleet) : wrong_method("GET");
     if (rest == "tokens") {
         if (m == "GET") return list_tokens(fleet);
@@ -228,6 +230,10 @@ HttpResponse route(Fleet& fleet, const HttpRequest& req, const json& body) {
         return m == "GET" ? get_agent(fleet, parts[1]) : wrong_method("GET");
     if (parts.size() == 2 && parts[0] == "bundles" && !parts[1].empty())
         return m == "GET" ? get_bundle(fleet, parts[1]) : wrong_method("GET");
+    if (parts.size() == 2 && parts[0] == "rollouts" && !parts[1].empty())
+        return m == "GET" ? get_rollout(fleet, parts[1]) : wrong_method("GET");
+    if (parts.size() == 3 && parts[0] == "rollouts" && !parts[1].empty())
+        return m == "POST" ? control_rollout(fleet, parts[1], parts[2], "the admin") : wrong_method("POST");
     if (parts.size() == 2 && parts[0] == "tokens" && !parts[1].empty())
         return m == "DELETE" ? revoke_token(fleet, parts[1]) : wrong_method("DELETE");
     if (parts.size() == 3 && parts[0] == "agents" && parts[2] == "labels")

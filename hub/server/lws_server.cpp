@@ -731,6 +731,11 @@ void LwsServer::on_feed_tick(lws_sorted_usec_list_t* sul) {
     } catch (const std::exception& e) {
         log::error("live event streams: ", e.what());
     }
+    try {
+        server->fleet_.step_rollouts();
+    } catch (const std::exception& e) {  // a store write failed: the next tick tries again
+        log::error("rollouts: ", e.what());
+    }
     server->schedule(*server->feed_tick_, kFeedTick);
 }
 

@@ -69,7 +69,7 @@ void Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
     if (phase_ != Phase::halted && phase_ != Phase::aborted) halt_if_failing(agents, now_ms);
     if (!paused_ && (phase_ == Phase::canary || phase_ == Phase::soaking)) advance_canary(agents, now_ms);
     if (!paused_ && phase_ == Phase::batches) advance_batches(agents, now_ms);
-    count(agents, now_ms);
+    progress_ = tally(agents, now_ms);
 }
 
 void Rollout::halt_if_failing(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
@@ -185,7 +185,7 @@ Rollout::Batch Rollout::start_batch(const std::vector<RolloutAgent>& agents, int
     return Batch::started;
 }
 
-void Rollout::count(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+Rollout::Progress Rollout::tally(const std::vector<RolloutAgent>& agents, int64_t now_ms) const {
     Progress p;
     p.targeted = agents.size();
     for (auto& a : agents) {
@@ -198,7 +198,7 @@ void Rollout::count(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
         if (a.state == kReady) ++p.ready;
         if (failed(a, now_ms)) ++p.failed;
     }
-    progress_ = p;
+    return p;
 }
 
 }  // namespace drover::hub

@@ -69,8 +69,21 @@ public:
     struct Progress {
         size_t targeted = 0, updated = 0, ready = 0, failed = 0, waiting = 0, offline_skipped = 0;
     };
+    // Changes whenever the rollout changed anything state() holds (every
+    // change moves a phase, a flag or the size of an agent set).
+    struct Mark {
+        Phase phase;
+        bool paused;
+        size_t updated, batch, skipped;
+        std::optional<int64_t> soak_since;
+        bool operator==(const Mark&) const = default;
+    };
+    Mark mark() const { return {phase_, paused_, updated_at_.size(), batch_.size(), skipped_.size(), soak_since_}; }
+
     // As of the last step().
     const Progress& progress() const { return progress_; }
+    // Counted now, for these agents.
+    Progress tally(const std::vector<RolloutAgent>& agents, int64_t now_ms) const;
 
     // Everything step() decided, for the store: a restarted hub restores it
     // with the bundle's policy and goes on where it was. restore() ignores
@@ -87,7 +100,6 @@ private:
     void advance_batches(const std::vector<RolloutAgent>& agents, int64_t now_ms);
     enum class Batch { started, window_full, none_waiting };
     Batch start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms);
-    void count(const std::vector<RolloutAgent>& agents, int64_t now_ms);
 
     render::RolloutPolicy policy_;
     render::Groups groups_;

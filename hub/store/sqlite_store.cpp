@@ -47,6 +47,7 @@ const std::vector<std::string_view> kMigrations = {
     R"(ALTER TABLE agents ADD COLUMN client_certificate_ms INTEGER;
        ALTER TABLE agents ADD COLUMN client_key_sha256 TEXT;
        ALTER TABLE agents ADD COLUMN next_client_key_sha256 TEXT;)",
+    R"(CREATE TABLE rollouts (bundle TEXT PRIMARY KEY, record TEXT NOT NULL);)",
 };
 
 
@@ -623,6 +624,28 @@ void SqliteStore::set_setting(const std::string& key, const std::string& value) 
         .bind(1, key)
         .bind(2, value)
         .run();
+}
+
+std::map<std::string, std::string> SqliteStore::rollouts() {
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare("SELECT bundle, record FROM rollouts");
+    std::map<std::string, std::string> out;
+    while (s.step()) out.emplace(s.text(0), s.text(1));
+    return out;
+}
+
+void SqliteStore::save_rollouts(const std::map<std::string, std::optional<std::string>>& records) {
+    if (records.empty()) return;
+    std::lock_guard lock(mutex_);
+    sql::Transaction tx(db_);
+    auto put = db_.prepare("INSERT INTO rollouts (bundle, record) VALUES (?, ?) "
+                           "ON CONFLICT (bundle) DO UPDATE SET record = excluded.record");
+    auto drop = db_.prepare("DELETE FROM rollouts WHERE bundle = ?");
+    for (auto& [bundle, record] : records) {
+        if (record) put.bind(1, bundle).bind(2, *record).run();
+        else drop.bind(1, bundle).run();
+    }
+    tx.commit();
 }
 
 }  // namespace drover::hub

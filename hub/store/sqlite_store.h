@@ -53,6 +53,8 @@ public:
     std::vector<EventRecord> events_after(int64_t after_id, size_t limit, const std::string& kind = "") override;
     std::optional<std::string> setting(const std::string& key) override;
     void set_setting(const std::string& key, const std::string& value) override;
+    std::map<std::string, std::string> rollouts() override;
+    void save_rollouts(const std::map<std::string, std::optional<std::string>>& records) override;
 
 private:
     explicit SqliteStore(sql::Db db);

@@ -234,6 +234,12 @@ public:
 
     virtual std::optional<std::string> setting(const std::string& key) = 0;
     virtual void set_setting(const std::string& key, const std::string& value) = 0;
+
+    // Staged rollouts (hub/server/rollouts.h): one record per bundle, opaque
+    // here. save_rollouts writes each record, or deletes it (nullopt), all in
+    // one transaction.
+    virtual std::map<std::string, std::string> rollouts() = 0;
+    virtual void save_rollouts(const std::map<std::string, std::optional<std::string>>& records) = 0;
 };
 
 }  // namespace drover::hub

@@ -15,6 +15,7 @@
 #include "tools/droverctl/label_command.h"
 #include "tools/droverctl/lint_command.h"
 #include "tools/droverctl/provision_command.h"
+#include "tools/droverctl/rollout_command.h"
 #include "tools/droverctl/credential_commands.h"
 #include "tools/droverctl/status_command.h"
 #include "tools/droverctl/token_command.h"
@@ -35,6 +36,11 @@ const char* const kMainHelp =
     "  agent NAME                    one agent: facts, version, each bundle's state and message\n"
     "  bundles                       bundles: last changing commit, agents per state\n"
     "  bundle NAME [--state STATE]   one bundle: which agents are in which state\n"
+    "  rollouts                      staged rollouts: phase and progress of each\n"
+    "  rollout status BUNDLE [--follow]\n"
+    "                                one rollout: progress, why it halted, each agent's revision\n"
+    "  rollout pause|resume|abort BUNDLE\n"
+    "                                hold, continue, or take a rollout's revision back\n"
     "  events [--kind K] [--limit N] [--follow]\n"
     "                                pushes, refusals, registrations, revocations...; --follow streams\n"
     "  label AGENT k=v k2- ...       set and remove an agent's labels\n"
@@ -70,7 +76,7 @@ const char* const kMainHelp =
     "are relative to the file.)\n"
     "\n"
     "Exit codes: 0 ok, 1 the hub refused or failed, 2 usage error, 3 hub unreachable,\n"
-    "4 not found (no such agent, bundle or token).\n";
+    "4 not found (no such agent, bundle, rollout or token).\n";
 
 struct Command {
     std::string_view name;
@@ -85,6 +91,8 @@ const Command kCommands[] = {
     {"agent", kAgentHelp, run_agent, true},
     {"bundles", kBundlesHelp, run_bundles, true},
     {"bundle", kBundleHelp, run_bundle, true},
+    {"rollouts", kRolloutsHelp, run_rollouts, true},
+    {"rollout", kRolloutHelp, run_rollout, true},
     {"events", kEventsHelp, run_events, true},
     {"token", kTokenHelp, run_token, true},
     {"label", kLabelHelp, run_label, true},

@@ -395,3 +395,13 @@ TEST_CASE("a client certificate's key is required once confirmed, with one event
     REQUIRE(t.store->revoke_agent(b.id, 40));
     CHECK_FALSE(t.store->finish_client_certificate(b.id, "k", 50));
 }
+
+TEST_CASE("rollout records are written, replaced and deleted together, and survive a reopen") {
+    TempStore t;
+    CHECK(t.store->rollouts().empty());
+    t.store->save_rollouts({{"app", "{\"v\":1}"}, {"db", "{\"v\":2}"}});
+    t.store->save_rollouts({{"app", "{\"v\":3}"}, {"db", std::nullopt}, {"gone", std::nullopt}});
+    t.reopen();
+    auto stored = t.store->rollouts();
+    CHECK(stored == std::map<std::string, std::string>{{"app", "{\"v\":3}"}});
+}

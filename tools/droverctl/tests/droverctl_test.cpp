@@ -243,7 +243,7 @@ TEST_CASE("--help and --version exit 0 and print to stdout") {
     CHECK(help.code == 0);
     CHECK(help.out.find("Usage: droverctl [GLOBAL OPTIONS] COMMAND") == 0);
     CHECK(help.out.find("Exit codes: 0 ok, 1 the hub refused or failed, 2 usage error, 3 hub unreachable,\n"
-                        "4 not found (no such agent, bundle or token).") != std::string::npos);
+                        "4 not found (no such agent, bundle, rollout or token).") != std::string::npos);
     auto token_help = droverctl({"token", "create", "--help"});
     CHECK(token_help.code == 0);
     CHECK(token_help.out.find("Usage: droverctl token create [--push | --viewer]") == 0);
