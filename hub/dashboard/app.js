@@ -523,6 +523,7 @@ function fleetPage(r) {
   const parts = {
     summary: h('div', { id: 'summary' }, h('p', { class: 'muted' }, 'loading…')),
     bundles: h('div', { id: 'bundles' }),
+    rollouts: h('div', { id: 'rollouts' }),
     agentsError: h('div', { id: 'agents-error' }),
     agents: h('div', { id: 'agents' }),
   };
@@ -532,6 +533,7 @@ function fleetPage(r) {
     root: h('div', { class: 'fleet' },
       h('section', null, h('h2', null, 'Fleet'), parts.summary),
       h('section', null, h('h2', null, 'Bundles'), parts.bundles),
+      h('section', null, h('h2', null, 'Rollouts'), parts.rollouts),
       h('section', null, h('h2', null, 'Agents'), form, parts.agentsError, parts.agents,
         h('div', { class: 'pager' }, prev, range, next)),
       h('section', null, h('h2', null, 'Recent events'),
@@ -557,13 +559,14 @@ function fleetPage(r) {
     if (page.route.state) q.set('state', page.route.state);
     const cursor = page.cursors[page.cursors.length - 1];
     if (cursor) q.set('continue', cursor);
-    const [summary, bundles, agents] = await Promise.allSettled([
-      api('/api/v1/summary'), api('/api/v1/bundles'), api('/api/v1/agents?' + q)]);
+    const [summary, bundles, agents, rollouts] = await Promise.allSettled([
+      api('/api/v1/summary'), api('/api/v1/bundles'), api('/api/v1/agents?' + q), api('/api/v1/rollouts')]);
     if (!isCurrent()) return;
     const show = (box, result, render) => box.replaceChildren(
       ...(result.status === 'fulfilled' ? render(result.value) : [errorBox(result.reason)]));
     show(parts.summary, summary, renderSummary);
     show(parts.bundles, bundles, renderBundles);
+    show(parts.rollouts, rollouts, renderRollouts);
     if (agents.status === 'fulfilled') {
       parts.agentsError.replaceChildren();
       parts.agents.replaceChildren(renderAgents(agents.value.items || []));
@@ -631,6 +634,46 @@ function renderBundles(list) {
   'bundles')];
 }
 
+// ---- rollouts -------------------------------------------------------------------
+
+const ROLLOUT_ENDED = ['complete', 'halted', 'aborted'];
+// The state colour a phase borrows.
+const PHASE_STATE = { complete: 'Ready', halted: 'Failed', aborted: 'Modified' };
+
+function rolloutProgress(r) {
+  const p = r.progress || {};
+  let line = `${p.updated ?? 0}/${p.targeted ?? 0} updated, ${p.ready ?? 0} Ready, ${p.failed ?? 0} failed, ` +
+    `${p.waiting ?? 0} waiting`;
+  if (p.offline_skipped) line += ` (${p.offline_skipped} offline, skipped)`;
+  return line;
+}
+
+// One rollout: phase, revisions, progress, and why it halted or was aborted.
+function rolloutBox(r, withName) {
+  const phase = String(r.phase);
+  const shown = r.paused && !ROLLOUT_ENDED.includes(phase) ? phase + ' (paused)' : phase;
+  return h('div', { class: 'rollout' + (phase === 'halted' ? ' alert' : ''), 'data-bundle': String(r.bundle),
+    'data-phase': phase, role: phase === 'halted' ? 'alert' : null },
+  h('div', null,
+    withName ? h('a', { href: bundleHref(r.bundle) }, String(r.bundle)) : null, withName ? ' ' : null,
+    chip(shown, PHASE_STATE[phase] || 'Pending', false),
+    ' to ', h('span', { class: 'mono', title: r.target || '' }, short(r.target)),
+    r.from ? ' from ' : ' (a new bundle)', r.from ? h('span', { class: 'mono', title: r.from }, short(r.from)) : null,
+    h('span', { class: 'muted' }, ' started ', timeEl(r.started_at, false))),
+  h('div', { class: 'progress' }, rolloutProgress(r)),
+  r.reason ? h('div', { class: 'reason' }, h('strong', null, phase === 'halted' ? 'Halted: ' : 'Why: '), String(r.reason)) : null);
+}
+
+// The fleet page lists rollouts still under way or stopped short; complete ones are counted.
+function renderRollouts(list) {
+  if (!Array.isArray(list)) return [];
+  const open = list.filter((r) => r.phase !== 'complete');
+  const done = list.length - open.length;
+  const out = open.map((r) => rolloutBox(r, true));
+  if (!open.length) out.push(h('p', { class: 'muted' }, 'no rollout in progress' + (done ? ` (${done} complete)` : '')));
+  return out;
+}
+
 function bundleChips(agent) {
   const stale = !agent.online;
   if (!agent.bundles || !agent.bundles.length) return h('span', { class: 'muted' }, 'no bundles');
@@ -690,10 +733,15 @@ function bundlePage(r) {
   return simplePage(r, r.name, async (page) => {
     // The bundle lists names by state, and which targeted agents have no
     // session (offline_agents).
-    const b = await api('/api/v1/bundles/' + encodeURIComponent(r.name));
+    const [b, rollout] = await Promise.all([api('/api/v1/bundles/' + encodeURIComponent(r.name)),
+      api('/api/v1/rollouts/' + encodeURIComponent(r.name)).catch((e) => {
+        if (e.status === 404) return null;  // no rollout policy, or none yet
+        throw e;
+      })]);
     const offlineNames = new Set(Array.isArray(b.offline_agents) ? b.offline_agents : []);
     const out = [h('p', null, 'Changed in commit ', h('span', { class: 'mono', title: b.commit || '' }, short(b.commit)),
       ', deployed revision ', h('span', { class: 'mono', title: b.revision || '' }, short(b.revision)))];
+    if (rollout) out.push(h('section', { class: 'rollout-of-bundle' }, h('h2', null, 'Rollout'), rolloutBox(rollout, false)));
     out.push(h('div', { class: 'tiles' }, COUNTS.map(([t, k]) =>
       tile(t, b[k] ?? 0, t === 'targeted' ? '' : (Number(b[k]) ? stateClass(t) + '-n' : 'zero')))));
     const groups = Object.entries(b.agents || {}).sort(([x], [y]) =>

@@ -496,6 +496,25 @@ step('the live stream reconnects after a hub restart and misses nothing', async 
   assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first');
 });
 
+step('a halted rollout shows on the fleet and bundle pages with the reason it halted', async () => {
+  await go('#/');
+  await until('fleet page', async () => (await agentRows()).length === 50);
+  assert.match(await text('#rollouts'), /no rollout in progress/);
+  const halting = await act('push_halting_rollout');
+  assert.match(halting, /^[0-9a-f]{40}$/);
+  await until('the halted rollout shows', async () =>
+    (await visible('#rollouts .rollout[data-phase="halted"]')) || text('#rollouts'), 30000);
+  const box = await text('#rollouts .rollout[data-bundle="app"]');
+  assert.match(box, new RegExp(`halted to ${halting.slice(0, 7)}`));
+  assert.match(box, /Halted: 1 agent failed, more than failureThreshold 0: edge-1 Failed after 1 s/);
+  assert.ok(await visible('#rollouts .rollout.alert[role="alert"]'), 'a halt is shown as an alert');
+  await page.click('#rollouts a[href="#/bundles/app"]');
+  await until('app\'s page with its rollout', () => visible('.rollout-of-bundle .rollout[data-phase="halted"]'));
+  assert.match(await text('.rollout-of-bundle'), /edge-1 Failed/);
+  await shot('rollout-halted-1280x800', DESKTOP);
+  await go('#/');
+});
+
 step('sign out forgets the token and stops every timer', async () => {
   await page.click('#signout');
   await until('the sign-in screen', () => visible('#signin'));

@@ -5,10 +5,11 @@
 # watches the fleet while this script changes it on request.
 #
 # The browser test asks for changes over a FIFO, one line each ("start_agent
-# NAME LABELS", "kill9_agent NAME", "push_app", "push_broken", "stop_hub",
-# "restart_hub"), and this script runs them with lib.sh's functions and
-# answers "ok ..." on a second FIFO: processes stay in this script's PIDS and
-# are cleaned up, and a failing step fails the test with its message.
+# NAME LABELS", "kill9_agent NAME", "push_app", "push_broken",
+# "push_halting_rollout", "stop_hub", "restart_hub"), and this script runs
+# them with lib.sh's functions and answers "ok ..." on a second FIFO:
+# processes stay in this script's PIDS and are cleaned up, and a failing step
+# fails the test with its message.
 #
 # Screenshots: $DROVER_BUILD/test-artifacts/dashboard/. DROVER_SKIP_BROWSER=1
 # skips the test (exit 77); otherwise a missing chromium, node or npm fails it.
@@ -74,6 +75,17 @@ push_broken() {
     push_fleet "a bundle.yaml the hub refuses"
 }
 
+# push_halting_rollout: app version 2 with a rollout whose canary (edge-1,
+# the one gateway) cannot apply it (its output directory is a file now), so
+# the rollout halts after its 1 s progress deadline.
+push_halting_rollout() {
+    rm -rf "$T/edge-1/out/app" && echo "not a directory" > "$T/edge-1/out/app"
+    write_app_bundle
+    sed -i 's/version: "1"/version: "2"/' "$T/fleet/app/cm.yaml"
+    printf 'rollout:\n  canary: {selector: {matchLabels: {role: gateway}}}\n  progressDeadline: 1s\n' >> "$T/fleet/app/bundle.yaml"
+    push_fleet "app v2, canary first"
+}
+
 # serve_actions: run the browser test's requests until node exits.
 serve_actions() {
     local line part="" cmd a b out
@@ -94,6 +106,7 @@ serve_actions() {
             kill9_agent) kill9_agent "$a"; out= ;;
             push_app) out=$(push_app) ;;
             push_broken) out=$(push_broken) ;;
+            push_halting_rollout) out=$(push_halting_rollout) ;;
             stop_hub) stop_hub; out= ;;
             restart_hub) restart_hub; out= ;;
             *) fail "the browser test asked for an unknown action: $line" ;;
