@@ -138,3 +138,31 @@ grep -q "is aborted: there is nothing to abort" <<< "$refused" || fail "a second
 rc=0; ctl rollout status nosuch > /dev/null 2>&1 || rc=$?
 [ $rc -eq 4 ] || fail "rollout status of a bundle without a rollout: exit $rc, not 4"
 pass "abort returns the canary to v5; the rest never left it"
+
+# dependsOn: on each agent app waits until db is Ready there, shown as
+# WaitingForDependency (never an error); a commit without a rollout policy
+# ends the rollout and goes everywhere at once; a cycle is refused at push.
+rm -rf "$T/a1/out/db" && echo "not a directory" > "$T/a1/out/db"  # a1 cannot apply db
+mkdir -p "$T/fleet/db"
+printf 'targets: [{selector: {}}]\n' > "$T/fleet/db/bundle.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db, namespace: default}\ndata: {v: "1"}\n' \
+    > "$T/fleet/db/cm.yaml"
+printf 'targets: [{selector: {}}]\ndependsOn: [db]\n' > "$T/fleet/app/bundle.yaml"
+app_version 7
+C7=$(push_fleet "db, and app after it, without a rollout")
+for a in c1 a2 a3; do wait_for "$a runs app v7" 20 runs "$a" 7; done
+wait_for "db Failed on a1" 20 is_state a1 db Failed
+wait_for "app waits for db on a1" 20 is_state a1 app WaitingForDependency
+runs a1 5 || fail "a1 replaced app v5 although db is not Ready there"
+rc=0; ctl rollout status app > /dev/null 2>&1 || rc=$?
+[ $rc -eq 4 ] || fail "app should have no rollout once its policy is gone (exit $rc)"
+rm -f "$T/a1/out/db"
+wait_for "a1 runs app v7 once db is Ready there" 30 runs a1 7
+wait_for "all Ready at v7" 20 all_ready_at "$C7"
+
+PUSH=$(ctl token create --push)
+printf 'targets: [{selector: {}}]\ndependsOn: [app]\n' > "$T/fleet/db/bundle.yaml"
+git -C "$T/fleet" commit -qam "db depends on app: a cycle"
+out=$(hub_git -C "$T/fleet" push "$(hub_url "$PUSH")" HEAD:main 2>&1) && fail "a dependsOn cycle was accepted: $out"
+grep -q "app -> db -> app\|db -> app -> db" <<< "$out" || fail "the refusal does not name the cycle: $out"
+pass "dependsOn: app waits for db per agent (WaitingForDependency); a cycle is refused at push"
