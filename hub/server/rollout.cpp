@@ -63,9 +63,13 @@ void Rollout::update(const RolloutAgent& a, int64_t now_ms) {
 void Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
     // Once complete every agent has it; those who got it by that rule are
     // recorded, so that a halt afterwards (a late failure) takes it from nobody.
-    if (phase_ == Phase::complete)
+    if (phase_ == Phase::complete) {
+        std::set<std::string> targeted;
+        for (auto& a : agents) targeted.insert(a.id);
+        std::erase_if(skipped_, [&](const std::string& id) { return !targeted.count(id); });
         for (auto& a : agents)
             if (a.online && !updated_at_.count(a.id)) update(a, now_ms);
+    }
     if (phase_ != Phase::halted && phase_ != Phase::aborted) halt_if_failing(agents, now_ms);
     if (!paused_ && (phase_ == Phase::canary || phase_ == Phase::soaking)) advance_canary(agents, now_ms);
     if (!paused_ && phase_ == Phase::batches) advance_batches(agents, now_ms);
@@ -189,9 +193,9 @@ Rollout::Progress Rollout::tally(const std::vector<RolloutAgent>& agents, int64_
     Progress p;
     p.targeted = agents.size();
     for (auto& a : agents) {
+        if (skipped_.count(a.id) && !a.online) ++p.offline_skipped;
         if (!updated(a.id)) {
             ++p.waiting;
-            if (skipped_.count(a.id) && !a.online) ++p.offline_skipped;
             continue;
         }
         ++p.updated;

@@ -59,6 +59,10 @@ public:
     std::vector<std::string> updated_ids() const;
     Phase phase() const { return phase_; }
     bool paused() const { return paused_; }
+    // Complete while agents skipped offline have yet to come back: step() still
+    // records them as they return, and a failure still halts it (they would
+    // then keep the previous revision).
+    bool awaiting_returns() const { return phase_ == Phase::complete && !skipped_.empty(); }
     // Why it halted or was aborted; "" otherwise.
     const std::string& reason() const { return reason_; }
 

@@ -52,8 +52,11 @@ std::map<std::string, std::string> held_of(const json& j) {
 
 bool BundleRollout::active() const {
     auto p = engine.phase();
-    return p == Rollout::Phase::canary || p == Rollout::Phase::soaking || p == Rollout::Phase::batches;
+    return p == Rollout::Phase::canary || p == Rollout::Phase::soaking || p == Rollout::Phase::batches ||
+           engine.awaiting_returns();
 }
+
+bool BundleRollout::done() const { return engine.phase() == Rollout::Phase::complete && !engine.awaiting_returns(); }
 
 const std::string& BundleRollout::commit_for(const std::string& agent_id) const {
     if (engine.updated(agent_id)) return target;
@@ -132,7 +135,7 @@ std::vector<std::string> Rollouts::restore(const std::map<std::string, std::stri
         if (auto it = j.find("started_ms"); it != j.end() && it->is_number_integer()) r.started_ms = it->get<int64_t>();
         if (auto it = j.find("state"); it != j.end()) r.engine.restore(*it);
         std::set<std::string> commits;
-        if (r.engine.phase() != Rollout::Phase::complete) {
+        if (!r.done()) {
             if (!r.from.empty()) commits.insert(r.from);
             for (auto& [id, commit] : r.held) commits.insert(commit);
         }
@@ -188,7 +191,7 @@ void Rollouts::changed(const std::string& bundle) {
     auto* r = find(bundle);
     if (!r) return;
     if (r->engine.phase() == Rollout::Phase::aborted) r->held.clear();
-    if (r->engine.phase() == Rollout::Phase::complete) r->held.clear();  // everyone has it
+    if (r->done()) r->held.clear();  // everyone has it
     release_unreferenced();
 }
 
@@ -205,7 +208,7 @@ std::map<std::string, std::optional<std::string>> Rollouts::take_records() {
 void Rollouts::release_unreferenced() {
     std::set<std::string> used;
     for (auto& [name, r] : rollouts_) {
-        if (r.engine.phase() == Rollout::Phase::complete) continue;  // keeps nobody on anything
+        if (r.done()) continue;  // keeps nobody on anything
         used.insert(r.from);
         for (auto& [id, commit] : r.held) used.insert(commit);
     }
@@ -217,8 +220,10 @@ std::set<std::string> referenced_commits(const std::map<std::string, std::string
     for (auto& [bundle, text] : records) {
         auto j = json::parse(text, nullptr, false);
         if (!j.is_object()) continue;
-        if (auto state = j.find("state"); state != j.end() && state->is_object() && state->value("phase", "") == "complete")
-            continue;
+        if (auto state = j.find("state"); state != j.end() && state->is_object() && state->value("phase", "") == "complete") {
+            auto skipped = state->find("skipped");
+            if (skipped == state->end() || !skipped->is_array() || skipped->empty()) continue;  // done
+        }
         if (auto from = text_of(j, "from"); !from.empty()) out.insert(from);
         for (auto& [id, commit] : held_of(j)) out.insert(commit);
     }

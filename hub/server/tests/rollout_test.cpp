@@ -350,3 +350,38 @@ TEST_CASE("state() and restore() carry a rollout across a hub restart") {
     CHECK(garbage.phase() == Rollout::Phase::batches);
     CHECK(garbage.updated_ids().empty());
 }
+
+TEST_CASE("complete with agents skipped offline: they get it on return unless a failure halted it first") {
+    Fleet f;
+    for (auto n : {"a", "b", "c"}) f.add(n);
+    f["b"].online = false;
+    f["c"].online = false;
+    render::RolloutPolicy policy;
+    policy.progress_deadline_ms = kMinute;
+    Rollout r(policy);
+    r.step(f.agents, 0);  // a; b and c skipped
+    f["a"].state = "Ready";
+    r.step(f.agents, 1);  // a's batch is done and nobody waits any more
+    CHECK(r.phase() == Rollout::Phase::complete);
+    CHECK(r.awaiting_returns());
+    CHECK(r.progress().offline_skipped == 2);
+    f["b"].online = true;
+    r.step(f.agents, 2);  // b is back, and recorded
+    CHECK(r.updated("id-b"));
+    f["a"].state = "Failed";
+    r.step(f.agents, 2 * kMinute);
+    CHECK(r.phase() == Rollout::Phase::halted);
+    f["c"].online = true;
+    r.step(f.agents, 3 * kMinute);
+    CHECK(f.updated(r) == Names{"a", "b"});  // c keeps the previous revision
+
+    Rollout gone(policy);
+    f["c"].online = false;
+    f["a"].state = f["b"].state = "Ready";
+    gone.step(f.agents, 0);
+    gone.step(f.agents, 1);
+    CHECK(gone.awaiting_returns());
+    f.agents.pop_back();  // c is no longer targeted: nothing left to wait for
+    gone.step(f.agents, 2);
+    CHECK(!gone.awaiting_returns());
+}
