@@ -12,6 +12,15 @@ const render::Spec* spec_of(const render::Bundle* bundle, const render::Fleet& f
     return bundle ? bundle->spec_for(agent.labels, agent.name, fleet.groups) : nullptr;
 }
 
+// How the agents to update get it, when not all at once (rollouts.h).
+std::string staging(const render::Bundle& bundle) {
+    if (bundle.paused) return " (paused: until droverctl rollout resume)";
+    if (!bundle.rollout) return "";
+    if (bundle.rollout->canary) return " (rollout: canary first)";
+    if (bundle.rollout->batch_size) return cat(" (rollout: batches of ", bundle.rollout->batch_size->text(), ")");
+    return " (rollout)";
+}
+
 }  // namespace
 
 std::vector<std::string> push_summary(const Deployment* current, const Deployment& next,
@@ -36,8 +45,8 @@ std::vector<std::string> push_summary(const Deployment* current, const Deploymen
             ++unchanged_bundles;
             continue;
         }
-        std::string line = cat(bundle.name, ": ", before ? "" : "new bundle, ", agents(update), " to update, ",
-                               unchanged, " unchanged");
+        std::string line = cat(bundle.name, ": ", before ? "" : "new bundle, ", agents(update), " to update",
+                               update ? staging(bundle) : "", ", ", unchanged, " unchanged");
         if (remove) line += cat(", ", remove, " no longer targeted");
         add(std::move(line));
     }

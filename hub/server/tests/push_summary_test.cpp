@@ -129,3 +129,21 @@ TEST_CASE("bundle lines beyond max_lines are counted in one line") {
                        "1 bundle unchanged",
                    });
 }
+
+TEST_CASE("a push says when a bundle's agents get the revision by its rollout, not at once") {
+    render::FileMap before, after;
+    for (auto* f : {&before, &after}) add_bundle(*f, "plain", kGateways, f == &before ? "a: '1'" : "a: '2'");
+    add_bundle(before, "canary", kGateways);
+    add_bundle(after, "canary", kGateways, "a: '2'",
+               "rollout: {canary: {selector: {matchLabels: {size: small}}}}\n");
+    add_bundle(after, "batched", kGateways, "a: '1'", "rollout: {batchSize: 25%}\n");
+    add_bundle(before, "held", kGateways);
+    add_bundle(after, "held", kGateways, "a: '2'", "paused: true\n");
+    CHECK(push_summary(deployment(before, "c1").get(), *deployment(after, "c2"), kAgents) ==
+          Lines{
+              "batched: new bundle, 3 agents to update (rollout: batches of 25%), 0 unchanged",
+              "canary: 3 agents to update (rollout: canary first), 0 unchanged",
+              "held: 3 agents to update (paused: until droverctl rollout resume), 0 unchanged",
+              "plain: 3 agents to update, 0 unchanged",
+          });
+}
