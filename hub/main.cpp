@@ -252,8 +252,7 @@ void apply_update(Fleet& fleet, GitUpdate update) {
     auto& deployment = *update.result;
     fleet.deploy(deployment, update.startup, update.referenced);
     if (!update.startup) {
-        fleet.set_rejection(std::nullopt);
-        store.set_setting("deployed_commit", update.commit);
+        fleet.set_rejection(std::nullopt);  // deploy() stored the commit as deployed
         store.add_event("deployed", cat("commit ", short_commit, " (", update.summary, ") deployed: ",
                                         deployment->fleet.bundles.size(), " bundles"),
                         now);

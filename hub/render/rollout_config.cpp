@@ -63,7 +63,7 @@ std::optional<int64_t> read_duration(const Where& at, Problems& problems) {
 }
 
 const std::set<std::string, std::less<>> kRolloutKeys = {
-    "canary", "batchSize", "maxUnavailable", "failureThreshold", "progressDeadline", "orderBy",
+    "canary", "batchSize", "maxUnavailable", "failureThreshold", "progressDeadline", "offlineGrace", "orderBy",
 };
 
 std::string known(const std::set<std::string, std::less<>>& keys) {
@@ -110,6 +110,8 @@ std::optional<RolloutPolicy> parse_rollout(const Where& at, const GroupNames& gr
             if (*ms < 1000) report(problems, at.key("progressDeadline"), "must be at least 1s");
             else p.progress_deadline_ms = *ms;
         }
+    if (is_set(v, "offlineGrace"))
+        if (auto ms = read_duration(at.key("offlineGrace"), problems)) p.offline_grace_ms = *ms;
     if (is_set(v, "orderBy")) {
         const json& o = v.at("orderBy");
         if (!o.is_string() || !validate_label(o.get<std::string>(), "")) {

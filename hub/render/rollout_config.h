@@ -12,6 +12,7 @@
 //     maxUnavailable: 2        # at most this many updated and not yet Ready
 //     failureThreshold: 5%     # more Failed/NotReady than this halts it
 //     progressDeadline: 10m    # an updated agent must be Ready by then
+//     offlineGrace: 5m         # offline this long when its turn comes: skipped
 //     orderBy: region          # batches follow this label's values, sorted
 #include <cstdint>
 #include <optional>
@@ -41,6 +42,11 @@ struct RolloutPolicy {
     std::optional<AgentCount> max_unavailable;  // unset: no bound
     AgentCount failure_threshold;               // default 0: the first failure halts
     int64_t progress_deadline_ms = 600'000;
+    // An agent offline when its turn comes is skipped once it has been
+    // offline this long (counted from the hub's start: a restarted hub waits
+    // for agents to reconnect); until then the batches go on with others and
+    // come back to it.
+    int64_t offline_grace_ms = 300'000;
     std::string order_by;  // a label key; "" orders by agent name alone
 };
 

@@ -17,6 +17,7 @@ namespace drover::hub {
 
 Fleet::Fleet(Store& store, std::string signing_key_pem, Clock clock)
     : store_(store), signing_key_pem_(std::move(signing_key_pem)), clock_(std::move(clock)) {
+    started_ms_ = clock_();
     auto key = VerifyKey::from_pem(signing_key_pem_);
     // The caller loaded the key (hub/signing_keys.h): a bad one is a bug here.
     if (!key) throw std::invalid_argument(cat("Fleet: ", key.error().message));
@@ -63,23 +64,38 @@ void Fleet::deploy(std::shared_ptr<const Deployment> deployment, bool startup, c
         store_.set_setting("bundle_commits", nlohmann::json(commits).dump());
         bundle_commits_ = std::move(commits);
     }
-    auto events = startup ? rollouts_.restore(store_.rollouts(), deployment, referenced)
-                          : rollouts_.deploy(deployment_, deployment, now_ms());
+    std::vector<std::string> events;
+    if (startup) {
+        events = rollouts_.restore(store_.rollouts(), deployment, referenced);
+    } else if (!deployment_ && deployment_pending_) {
+        // The revision deployed before the restart did not render: there is
+        // nothing to hold agents on, and holding them on nothing would
+        // remove their workloads.
+        rollouts_.clear();
+        events.push_back(cat("commit ", deployment->commit.substr(0, 12),
+                             " goes to every agent at once: the revision deployed before the hub restarted could not "
+                             "be loaded, so no rollout can keep agents on it"));
+    } else {
+        events = rollouts_.deploy(deployment_, deployment, now_ms());
+    }
     for (auto& e : events) {
         log::info(e);
         store_.add_event("rollout", e, now_ms());
     }
     deployment_ = std::move(deployment);
+    if (!startup) unsaved_commit_ = deployment_->commit;
     changes_.all = true;
     view_changes_.all = true;
-    // Canaries get the revision now, not at the next step; saved before the
-    // caller records the commit as deployed, so a restart in between
-    // deploys it again rather than to everyone.
+    // Canaries get the revision now, not at the next step.
     step_rollouts(false);
-    save_rollouts();
-    // Copy: a refresh may end a session, which detaches it from sessions_.
-    auto sessions = sessions_;
-    for (auto& [id, session] : sessions) session->refresh();
+    refresh_sessions(nullptr);
+    // The commit is recorded as deployed with its rollouts, in one
+    // transaction; a failure is retried at the next step.
+    try {
+        save_rollouts();
+    } catch (const std::exception& e) {
+        log::error("storing the deployed commit and its rollouts failed (retried): ", e.what());
+    }
 }
 
 std::vector<v1::Deployment> Fleet::desired_for(const std::string& agent_id, const Labels& labels,
@@ -101,13 +117,17 @@ namespace {
 
 // The agents a bundle targets, as its rollout sees them: a state counts only
 // when reported for the deployed revision's spec.
-std::vector<RolloutAgent> rollout_agents(const FleetState& view, const std::string& bundle) {
+std::vector<RolloutAgent> rollout_agents(const FleetState& view, const std::string& bundle, int64_t now_ms,
+                                         int64_t started_ms) {
     std::vector<RolloutAgent> out;
     for (auto& a : view.agents)
         for (auto& st : a.bundles) {
             if (st.bundle != bundle || !st.targeted) continue;
             bool current = !st.out_of_sync && st.state != "Pending";
-            out.push_back({a.agent.id, a.agent.name, a.labels, a.online, current ? st.state : "",
+            // Offline time counts from the hub's start: agents reconnecting
+            // after a restart are not "offline" for as long as the hub was down.
+            int64_t offline_ms = a.online ? 0 : now_ms - std::max(a.agent.last_seen_ms, started_ms);
+            out.push_back({a.agent.id, a.agent.name, a.labels, a.online, offline_ms, current ? st.state : "",
                            current ? st.message : ""});
         }
     return out;
@@ -116,11 +136,10 @@ std::vector<RolloutAgent> rollout_agents(const FleetState& view, const std::stri
 }  // namespace
 
 std::vector<RolloutAgent> Fleet::rollout_agents(const std::string& bundle) {
-    return drover::hub::rollout_agents(fleet_view(*this), bundle);
+    return drover::hub::rollout_agents(fleet_view(*this), bundle, now_ms(), started_ms_);
 }
 
 void Fleet::step_rollouts(bool refresh) {
-    if (!rollouts_.any_active()) return;
     int64_t now = now_ms();
     std::set<std::string> moved;
     bool everyone = false;
@@ -143,21 +162,24 @@ void Fleet::step_rollouts(bool refresh) {
         store_.add_event("rollout", e, now);
     }
     if (!refresh) return;
-    if (moved.empty() && !everyone && !rollouts_.has_changes()) return;
-    save_rollouts();
+    // Agents get what was decided even if storing it fails: the records stay
+    // unsaved and are written by the next step.
     for (auto& id : moved) changed(id);
-    refresh_sessions(everyone ? nullptr : &moved);
+    if (everyone) refresh_sessions(nullptr);
+    else if (!moved.empty()) refresh_sessions(&moved);
+    save_rollouts();
 }
 
 void Fleet::save_rollouts() {
     auto records = rollouts_.take_records();
-    if (records.empty()) return;
+    if (records.empty() && !unsaved_commit_) return;
     try {
-        store_.save_rollouts(records);
+        store_.save_rollouts(records, unsaved_commit_.value_or(""));
     } catch (...) {  // saved with the next change, or the next tick
         for (auto& [bundle, record] : records) rollouts_.changed(bundle);
         throw;
     }
+    unsaved_commit_.reset();
     changes_.all = true;  // live views show rollouts
 }
 
@@ -196,9 +218,8 @@ Result<void> Fleet::control_rollout(const std::string& bundle, RolloutAction act
     std::string e = cat("rollout of ", bundle, " to ", r->target.substr(0, 12), " ", verb, " by ", who);
     log::info(e);
     store_.add_event("rollout", e, now_ms());
-    save_rollouts();
     if (action == RolloutAction::abort) refresh_sessions(nullptr);
-    else step_rollouts();
+    step_rollouts();  // a resumed one goes on now; saves the change either way
     return {};
 }
 

@@ -196,6 +196,8 @@ private:
     HubMetrics metrics_;
     std::shared_ptr<const Deployment> deployment_;
     Rollouts rollouts_;
+    int64_t started_ms_ = 0;                    // when this Fleet (the hub) started
+    std::optional<std::string> unsaved_commit_;  // deployed, not yet stored with its rollouts
     bool deployment_pending_ = false;
     std::optional<Rejection> rejection_;
     std::optional<std::map<std::string, std::string>> bundle_commits_;  // loaded on first use

@@ -102,7 +102,8 @@ private:
     std::unordered_map<uint64_t, lws*> awaiting_;
     EventFeed feed_;
     std::unique_ptr<Timer> sweep_;      // drops dead agent links
-    std::unique_ptr<Timer> feed_tick_;  // feeds live event streams
+    std::unique_ptr<Timer> feed_tick_;  // feeds live event streams; steps rollouts every other tick
+    unsigned feed_ticks_ = 0;
 };
 
 }  // namespace drover::hub

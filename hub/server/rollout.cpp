@@ -122,9 +122,8 @@ void Rollout::advance_canary(const std::vector<RolloutAgent>& agents, int64_t no
 }
 
 // One batch at a time: the next starts when every agent of the one in
-// flight is Ready, failed, offline, past the progress deadline, or no longer
-// targeted. A batch is batchSize agents (all waiting ones without it),
-// at most maxUnavailable minus the updated agents online and not Ready.
+// flight is Ready, failed, past the progress deadline, offline for the
+// grace, or no longer targeted.
 void Rollout::advance_batches(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
     std::map<std::string, const RolloutAgent*> by_id;
     for (auto& a : agents) by_id.emplace(a.id, &a);
@@ -135,36 +134,32 @@ void Rollout::advance_batches(const std::vector<RolloutAgent>& agents, int64_t n
         auto it = by_id.find(id);
         if (it == by_id.end()) return true;
         const RolloutAgent& a = *it->second;
-        return a.state == kReady || !a.online || failed(a, now_ms) ||
+        return a.state == kReady || gone(a) || failed(a, now_ms) ||
                now_ms - updated_at_[id] >= policy_.progress_deadline_ms;
     });
-    while (batch_.empty()) {
-        switch (start_batch(agents, now_ms)) {
-            case Batch::none_waiting: phase_ = Phase::complete; return;
-            case Batch::window_full: return;
-            case Batch::started: break;
-        }
-    }
+    if (batch_.empty()) start_batch(agents, now_ms);
 }
 
-// The next batch. A batch whose agents are all offline is empty, and the
-// next one starts at once.
-Rollout::Batch Rollout::start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+// The next batch: the first batchSize waiting agents that are online (all
+// without batchSize), at most maxUnavailable minus the updated agents online
+// and not Ready. Offline agents met on the way are skipped once offline for
+// offlineGrace; until then they come up again with the next batch. Complete
+// when nobody is left waiting.
+void Rollout::start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
     std::vector<const RolloutAgent*> waiting;
     for (auto& a : agents)
         if (!updated_at_.count(a.id) && !skipped_.count(a.id)) waiting.push_back(&a);
-    if (waiting.empty()) return Batch::none_waiting;
     const std::string& key = policy_.order_by;
-    auto label = [&key](const RolloutAgent* a) {
+    auto label = [&key](const RolloutAgent* a) -> const std::string* {
         auto it = a->labels.find(key);
-        return it == a->labels.end() ? std::string() : it->second;
+        return it == a->labels.end() ? nullptr : &it->second;
     };
     std::sort(waiting.begin(), waiting.end(), [&](const RolloutAgent* x, const RolloutAgent* y) {
         if (!key.empty()) {
             // Agents without the label go last.
-            std::string lx = label(x), ly = label(y);
-            if (lx.empty() != ly.empty()) return ly.empty();
-            if (lx != ly) return lx < ly;
+            const std::string *lx = label(x), *ly = label(y);
+            if (!lx != !ly) return !ly;
+            if (lx && *lx != *ly) return *lx < *ly;
         }
         return x->name != y->name ? x->name < y->name : x->id < y->id;
     });
@@ -175,18 +170,21 @@ Rollout::Batch Rollout::start_batch(const std::vector<RolloutAgent>& agents, int
             if (updated_at_.count(a.id) && a.online && a.state != kReady && !failed(a, now_ms)) ++unavailable;
         size_t cap = policy_.max_unavailable->of(agents.size(), 1);
         n = std::min(n, cap > unavailable ? cap - unavailable : 0);
-        if (n == 0) return Batch::window_full;
+        if (n == 0) return;  // the window is full: wait
     }
-    for (size_t i = 0; i < waiting.size() && i < n; ++i) {
-        const RolloutAgent& a = *waiting[i];
-        if (!a.online) {
-            skipped_.insert(a.id);
-            continue;
+    bool deferred = false;
+    for (const RolloutAgent* a : waiting) {
+        if (batch_.size() == n) return;
+        if (a->online) {
+            update(*a, now_ms);
+            batch_.insert(a->id);
+        } else if (gone(*a)) {
+            skipped_.insert(a->id);
+        } else {
+            deferred = true;
         }
-        update(a, now_ms);
-        batch_.insert(a.id);
     }
-    return Batch::started;
+    if (batch_.empty() && !deferred) phase_ = Phase::complete;
 }
 
 Rollout::Progress Rollout::tally(const std::vector<RolloutAgent>& agents, int64_t now_ms) const {

@@ -37,6 +37,8 @@ struct RolloutAgent {
     std::string name;
     Labels labels;
     bool online = false;
+    // How long it has been offline, counted from the hub's start at most; 0 online.
+    int64_t offline_ms = 0;
     // Its reported state of the NEW revision ("Ready", "Failed", ...); ""
     // while it has reported none (or only for an older revision).
     std::string state;
@@ -102,8 +104,8 @@ private:
     void halt_if_failing(const std::vector<RolloutAgent>& agents, int64_t now_ms);
     void advance_canary(const std::vector<RolloutAgent>& agents, int64_t now_ms);
     void advance_batches(const std::vector<RolloutAgent>& agents, int64_t now_ms);
-    enum class Batch { started, window_full, none_waiting };
-    Batch start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    void start_batch(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    bool gone(const RolloutAgent& a) const { return !a.online && a.offline_ms >= policy_.offline_grace_ms; }
 
     render::RolloutPolicy policy_;
     render::Groups groups_;

@@ -93,8 +93,10 @@ std::vector<std::string> Rollouts::deploy(const std::shared_ptr<const Deployment
             next.emplace(b.name, std::move(kept));
             continue;
         }
+        // An operator's pause outlives the revision it was given for.
+        bool paused = b.paused || (unfinished && running->engine.paused() && !(old && old->paused));
         BundleRollout r{b.name, after->commit, old ? before->commit : "", {}, now_ms,
-                        Rollout(policy_of(b), after->fleet.groups, b.paused)};
+                        Rollout(policy_of(b), after->fleet.groups, paused)};
         if (unfinished) {
             // Superseded: the same starting point; nobody goes back.
             r.from = running->from;
@@ -175,6 +177,12 @@ std::shared_ptr<const std::string> Rollouts::content(const std::string& digest) 
     for (auto& [commit, rev] : revisions_)
         if (auto it = rev->content_by_digest.find(digest); it != rev->content_by_digest.end()) return it->second;
     return nullptr;
+}
+
+void Rollouts::clear() {
+    for (auto& [name, r] : rollouts_) dirty_.insert(name);
+    rollouts_.clear();
+    revisions_.clear();
 }
 
 bool Rollouts::any_active() const {

@@ -77,6 +77,8 @@ public:
     // Content of a revision agents keep, by digest; null if none has it.
     std::shared_ptr<const std::string> content(const std::string& digest) const;
 
+    // Ends every rollout (nothing is held back any more).
+    void clear();
     bool any_active() const;
     BundleRollout* find(const std::string& bundle);
     std::map<std::string, BundleRollout>& all() { return rollouts_; }

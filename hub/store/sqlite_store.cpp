@@ -634,10 +634,16 @@ std::map<std::string, std::string> SqliteStore::rollouts() {
     return out;
 }
 
-void SqliteStore::save_rollouts(const std::map<std::string, std::optional<std::string>>& records) {
-    if (records.empty()) return;
+void SqliteStore::save_rollouts(const std::map<std::string, std::optional<std::string>>& records,
+                                const std::string& deployed_commit) {
+    if (records.empty() && deployed_commit.empty()) return;
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
+    if (!deployed_commit.empty())
+        db_.prepare("INSERT INTO settings (key, value) VALUES ('deployed_commit', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(1, deployed_commit)
+            .run();
     auto put = db_.prepare("INSERT INTO rollouts (bundle, record) VALUES (?, ?) "
                            "ON CONFLICT (bundle) DO UPDATE SET record = excluded.record");
     auto drop = db_.prepare("DELETE FROM rollouts WHERE bundle = ?");

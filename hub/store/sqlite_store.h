@@ -54,7 +54,8 @@ public:
     std::optional<std::string> setting(const std::string& key) override;
     void set_setting(const std::string& key, const std::string& value) override;
     std::map<std::string, std::string> rollouts() override;
-    void save_rollouts(const std::map<std::string, std::optional<std::string>>& records) override;
+    void save_rollouts(const std::map<std::string, std::optional<std::string>>& records,
+                       const std::string& deployed_commit = "") override;
 
 private:
     explicit SqliteStore(sql::Db db);

@@ -236,10 +236,13 @@ public:
     virtual void set_setting(const std::string& key, const std::string& value) = 0;
 
     // Staged rollouts (hub/server/rollouts.h): one record per bundle, opaque
-    // here. save_rollouts writes each record, or deletes it (nullopt), all in
-    // one transaction.
+    // here. save_rollouts writes each record, or deletes it (nullopt), and
+    // with a deployed_commit the setting of that name, all in one
+    // transaction: a restart never finds a deployed commit without the
+    // rollouts that hold it back.
     virtual std::map<std::string, std::string> rollouts() = 0;
-    virtual void save_rollouts(const std::map<std::string, std::optional<std::string>>& records) = 0;
+    virtual void save_rollouts(const std::map<std::string, std::optional<std::string>>& records,
+                               const std::string& deployed_commit = "") = 0;
 };
 
 }  // namespace drover::hub

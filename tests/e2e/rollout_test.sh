@@ -22,6 +22,7 @@ rollout:
   canary: {selector: {matchLabels: {ring: canary}}, soak: 3s}
   batchSize: 1
   progressDeadline: 4s
+  offlineGrace: 2s
 YAML
 # app_version N: write version N of the one ConfigMap.
 app_version() {

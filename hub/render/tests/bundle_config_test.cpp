@@ -91,7 +91,7 @@ TEST_CASE("bad bundle.yaml values are refused with file, line and field") {
           std::vector<std::string>{"app/bundle.yaml:1: paused: must be true or false, got a number"});
     CHECK(bundle_problems("rollout: fast\n") ==
           std::vector<std::string>{"app/bundle.yaml:1: rollout: must be a mapping (batchSize, canary, failureThreshold, "
-                                   "maxUnavailable, orderBy, progressDeadline), got a string"});
+                                   "maxUnavailable, offlineGrace, orderBy, progressDeadline), got a string"});
     CHECK(bundle_problems("targets: {selector: {}}\n") ==
           std::vector<std::string>{"app/bundle.yaml:1: targets: must be a list of {selector, group, agents} entries, got a mapping"});
     CHECK(bundle_problems("targets:\n  - {}\n") ==
@@ -149,6 +149,7 @@ TEST_CASE("a rollout is read with its defaults: no canary, everyone at once, the
     CHECK_FALSE(p.max_unavailable);
     CHECK(p.failure_threshold == AgentCount{0, false});
     CHECK(p.progress_deadline_ms == 600'000);
+    CHECK(p.offline_grace_ms == 300'000);
     CHECK(p.order_by.empty());
 
     p = *config(R"(
@@ -158,6 +159,7 @@ rollout:
   maxUnavailable: 3
   failureThreshold: 10%
   progressDeadline: 2m
+  offlineGrace: 30s
   orderBy: topology.kubernetes.io/region
 )").rollout;
     REQUIRE(p.canary);
@@ -167,6 +169,7 @@ rollout:
     CHECK(p.max_unavailable == AgentCount{3, false});
     CHECK(p.failure_threshold == AgentCount{10, true});
     CHECK(p.progress_deadline_ms == 120'000);
+    CHECK(p.offline_grace_ms == 30'000);
     CHECK(p.order_by == "topology.kubernetes.io/region");
 }
 
@@ -194,11 +197,14 @@ TEST_CASE("bad rollout fields are refused at push with file, line and what is wa
                                    "\"10m\", got \"soon\""});
     CHECK(bundle_problems("rollout: {progressDeadline: 10ms}\n") ==
           std::vector<std::string>{"app/bundle.yaml:1: rollout.progressDeadline: must be at least 1s"});
+    CHECK(bundle_problems("rollout: {offlineGrace: 31d}\n") ==
+          std::vector<std::string>{"app/bundle.yaml:1: rollout.offlineGrace: must be a duration from 0s to 30d like "
+                                   "\"10m\", got \"31d\""});
     CHECK(bundle_problems("rollout: {orderBy: 'no spaces'}\n") ==
           std::vector<std::string>{"app/bundle.yaml:1: rollout.orderBy: must be a label key like \"region\", got \"no spaces\""});
     CHECK(bundle_problems("rollout: {batchsize: 2}\n") ==
           std::vector<std::string>{"app/bundle.yaml:1: rollout.batchsize: unknown field (want one of batchSize, canary, "
-                                   "failureThreshold, maxUnavailable, orderBy, progressDeadline)"});
+                                   "failureThreshold, maxUnavailable, offlineGrace, orderBy, progressDeadline)"});
     CHECK(bundle_problems("rollout:\n  canary: {soak: 5m}\n") ==
           std::vector<std::string>{"app/bundle.yaml:2: rollout.canary: sets none of selector, group, agents (use "
                                    "selector: {} to match every agent)"});

@@ -16,13 +16,20 @@ using namespace drover::hub;
 namespace {
 
 constexpr int64_t kMinute = 60'000;
+constexpr int64_t kAway = 60 * kMinute;
 
 struct Fleet {
     std::vector<RolloutAgent> agents;
 
     RolloutAgent& add(const std::string& name, Labels labels = {}, bool online = true) {
-        agents.push_back({.id = "id-" + name, .name = name, .labels = std::move(labels), .online = online});
+        agents.push_back({.id = "id-" + name, .name = name, .labels = std::move(labels), .online = online,
+                          .offline_ms = online ? 0 : kAway});
         return agents.back();
+    }
+    // Offline for longer than the default offlineGrace.
+    void away(const std::string& name) {
+        (*this)[name].online = false;
+        (*this)[name].offline_ms = kAway;
     }
     RolloutAgent& operator[](const std::string& name) {
         for (auto& a : agents)
@@ -181,18 +188,19 @@ TEST_CASE("an agent offline when its batch comes is skipped, then updated when i
     f.add("a");
     f.add("b", {}, false);
     f.add("c");
+    f.add("d");
     render::RolloutPolicy policy;
     policy.batch_size = render::AgentCount{2, false};
     Rollout r(policy);
     r.step(f.agents, 0);
-    CHECK(f.updated(r) == Names{"a"});  // b skipped
+    CHECK(f.updated(r) == Names{"a", "c"});  // b skipped: its slot goes to the next online agent
     CHECK(r.progress().offline_skipped == 1);
     f.ready(r);
     r.step(f.agents, 1);
-    CHECK(f.updated(r) == Names{"a", "c"});
+    CHECK(f.updated(r) == Names{"a", "c", "d"});
     f["b"].online = true;
     r.step(f.agents, 2);
-    CHECK(f.updated(r) == Names{"a", "b", "c"});
+    CHECK(f.updated(r) == Names{"a", "b", "c", "d"});
 
     // An updated agent that goes offline before it is Ready does not hold its batch.
     Fleet g;
@@ -201,7 +209,7 @@ TEST_CASE("an agent offline when its batch comes is skipped, then updated when i
     g.add("x", {}, false);
     Rollout s(policy);
     s.step(g.agents, 0);
-    g["a"].online = false;
+    g.away("a");
     g["b"].state = "Ready";
     s.step(g.agents, 1);
     CHECK(s.phase() == Rollout::Phase::complete);  // x was skipped, nobody else waits
@@ -317,26 +325,26 @@ TEST_CASE("a full maxUnavailable window waits: a canary leaving Ready after the 
 TEST_CASE("state() and restore() carry a rollout across a hub restart") {
     Fleet f;
     for (auto n : {"a", "b", "c", "d", "e"}) f.add(n);
-    f["d"].online = false;
+    f.away("d");
     render::RolloutPolicy policy;
     policy.batch_size = render::AgentCount{2, false};
     policy.progress_deadline_ms = 60 * kMinute;
     Rollout r(policy);
     r.step(f.agents, 0);
     f.ready(r);
-    r.step(f.agents, 1);  // c, and d skipped
+    r.step(f.agents, 1);  // c and e; d skipped
     r.pause();
-    CHECK(f.updated(r) == Names{"a", "b", "c"});
+    CHECK(f.updated(r) == Names{"a", "b", "c", "e"});
 
     Rollout back(policy);
     back.restore(r.state());
     CHECK(back.paused());
     CHECK(back.phase() == Rollout::Phase::batches);
-    CHECK(f.updated(back) == Names{"a", "b", "c"});
+    CHECK(f.updated(back) == Names{"a", "b", "c", "e"});
     back.resume();
     f["d"].online = true;
     back.step(f.agents, 2);  // the skipped agent is remembered: updated on return
-    CHECK(f.updated(back) == Names{"a", "b", "c", "d"});
+    CHECK(f.updated(back) == Names{"a", "b", "c", "d", "e"});
 
     r.abort("operator");
     Rollout aborted(policy);
@@ -354,8 +362,8 @@ TEST_CASE("state() and restore() carry a rollout across a hub restart") {
 TEST_CASE("complete with agents skipped offline: they get it on return unless a failure halted it first") {
     Fleet f;
     for (auto n : {"a", "b", "c"}) f.add(n);
-    f["b"].online = false;
-    f["c"].online = false;
+    f.away("b");
+    f.away("c");
     render::RolloutPolicy policy;
     policy.progress_deadline_ms = kMinute;
     Rollout r(policy);
@@ -376,7 +384,7 @@ TEST_CASE("complete with agents skipped offline: they get it on return unless a 
     CHECK(f.updated(r) == Names{"a", "b"});  // c keeps the previous revision
 
     Rollout gone(policy);
-    f["c"].online = false;
+    f.away("c");
     f["a"].state = f["b"].state = "Ready";
     gone.step(f.agents, 0);
     gone.step(f.agents, 1);
@@ -384,4 +392,45 @@ TEST_CASE("complete with agents skipped offline: they get it on return unless a 
     f.agents.pop_back();  // c is no longer targeted: nothing left to wait for
     gone.step(f.agents, 2);
     CHECK(!gone.awaiting_returns());
+}
+
+TEST_CASE("an agent offline for less than offlineGrace is passed over, not skipped: a hub restart completes nothing") {
+    Fleet f;
+    for (auto n : {"a", "b", "c", "d"}) f.add(n);
+    render::RolloutPolicy policy;
+    policy.batch_size = render::AgentCount{1, false};
+    policy.progress_deadline_ms = 60 * kMinute;
+    policy.offline_grace_ms = 5 * kMinute;
+    Rollout r(policy);
+    r.step(f.agents, 0);
+    CHECK(f.updated(r) == Names{"a"});
+    f["a"].state = "Failed";  // within the deadline: its batch holds
+
+    // The hub restarts: everyone is offline for a moment.
+    for (auto& a : f.agents) {
+        a.online = false;
+        a.offline_ms = kMinute;
+    }
+    Rollout back(policy);
+    back.restore(r.state());
+    back.step(f.agents, kMinute);
+    CHECK(back.phase() == Rollout::Phase::batches);
+    CHECK(f.updated(back) == Names{"a"});
+    CHECK(back.progress().offline_skipped == 0);
+    f["a"].online = true;
+    f["a"].offline_ms = 0;
+    back.step(f.agents, kMinute + 1);
+    CHECK(f.updated(back) == Names{"a"});  // a's batch still holds
+
+    // b stays away briefly: c goes first; once b is away for the grace it is skipped.
+    f["a"].state = "Ready";
+    f["c"].online = f["d"].online = true;
+    f["c"].offline_ms = f["d"].offline_ms = 0;
+    back.step(f.agents, kMinute + 2);
+    CHECK(f.updated(back) == Names{"a", "c"});
+    f["c"].state = "Ready";
+    f["b"].offline_ms = 5 * kMinute;
+    back.step(f.agents, kMinute + 3);
+    CHECK(f.updated(back) == Names{"a", "c", "d"});
+    CHECK(back.progress().offline_skipped == 1);
 }

@@ -169,3 +169,38 @@ TEST_CASE("a commit that leaves the specs alone keeps the rollout (paused: flips
     CHECK(a.web() == std::string(40, '4'));
     CHECK(hub.store->rollouts().empty());
 }
+
+TEST_CASE("a restarted hub waits offlineGrace for its agents before skipping them: a batch in flight holds") {
+    Hub hub;
+    hub.deploy(web_files("1", ""), kC1);
+    Agent a(hub, "a", {{"role", "gw"}}), b(hub, "b", {{"role", "gw"}}), c(hub, "c", {{"role", "gw"}});
+    hub.deploy(web_files("2", "rollout: {batchSize: 1, progressDeadline: 1h, offlineGrace: 5m}\n"), kC2);
+    CHECK(a.web() == kC2);
+    a.report(v1::FAILED);  // within the deadline: its batch holds
+
+    hub.now += 60'000;  // the hub restarts a minute later; nobody has reconnected yet
+    Fleet again(*hub.store, hub.key.public_pem(), [&hub] { return hub.now; });
+    again.deploy(built(hub, kC2, web_files("2", "rollout: {batchSize: 1, progressDeadline: 1h, offlineGrace: 5m}\n")),
+                 true, {{kC1, built(hub, kC1, web_files("1", ""))}});
+    hub.now += 60'000;
+    again.step_rollouts();
+    CHECK(again.rollouts().find("web")->engine.phase() == Rollout::Phase::batches);
+    CHECK(web_of(again, b) == kC1);
+    CHECK(web_of(again, c) == kC1);
+    hub.now += 5 * 60'000;  // still nobody after the grace: skipped, each to get it when back
+    again.step_rollouts();
+    CHECK(again.rollouts().find("web")->engine.awaiting_returns());
+}
+
+TEST_CASE("a push after the deployed revision failed to load at start goes to everyone, not to nobody") {
+    Hub hub;
+    hub.deploy(web_files("1", ""), kC1);
+    Agent a(hub, "a", {{"role", "gw"}});
+    Fleet again(*hub.store, hub.key.public_pem(), [&hub] { return hub.now; });
+    again.set_deployment_pending(true);  // as at start, and the stored revision did not render
+    again.deploy(built(hub, kC2, web_files("2", kCanaryFirst)));
+    CHECK(web_of(again, a) == kC2);
+    CHECK(!again.rollouts().find("web"));
+    CHECK(hub.store->events_of_kind("rollout", 1).at(0).message.find("goes to every agent at once") != std::string::npos);
+    CHECK(hub.store->setting("deployed_commit") == kC2);
+}

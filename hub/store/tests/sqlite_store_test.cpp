@@ -400,8 +400,9 @@ TEST_CASE("rollout records are written, replaced and deleted together, and survi
     TempStore t;
     CHECK(t.store->rollouts().empty());
     t.store->save_rollouts({{"app", "{\"v\":1}"}, {"db", "{\"v\":2}"}});
-    t.store->save_rollouts({{"app", "{\"v\":3}"}, {"db", std::nullopt}, {"gone", std::nullopt}});
+    t.store->save_rollouts({{"app", "{\"v\":3}"}, {"db", std::nullopt}, {"gone", std::nullopt}}, "c0ffee");
     t.reopen();
     auto stored = t.store->rollouts();
     CHECK(stored == std::map<std::string, std::string>{{"app", "{\"v\":3}"}});
+    CHECK(t.store->setting("deployed_commit") == "c0ffee");
 }
