@@ -8,7 +8,8 @@
 // A rollout: bundle, target and from commits, phase (canary, soaking,
 // batches, complete, halted, aborted), paused, reason (why it halted or was
 // aborted), started_at, and progress counted now: targeted, updated, ready,
-// failed, waiting, offline_skipped.
+// failed (not Ready past progressDeadline; once complete, reporting Failed),
+// waiting, offline_skipped.
 #include "hub/server/fleet.h"
 #include "hub/server/http_message.h"
 

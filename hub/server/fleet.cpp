@@ -11,7 +11,6 @@
 #include "common/text.h"
 
 #include <algorithm>
-#include <iterator>
 
 namespace drover::hub {
 
@@ -146,13 +145,9 @@ void Fleet::step_rollouts(bool refresh) {
     for (auto& [bundle, r] : rollouts_.all()) {
         if (!r.active()) continue;
         auto before = r.engine.mark();
-        auto updated = r.engine.updated_ids();
-        r.engine.step(rollout_agents(bundle), now);
+        for (auto& id : r.engine.step(rollout_agents(bundle), now)) moved.insert(std::move(id));
         if (r.engine.mark() == before) continue;
         rollouts_.changed(bundle);
-        auto after = r.engine.updated_ids();
-        std::set_difference(after.begin(), after.end(), updated.begin(), updated.end(),
-                            std::inserter(moved, moved.end()));
         if (r.engine.phase() == before.phase) continue;
         everyone = everyone || r.engine.phase() == Rollout::Phase::complete;
         std::string e = cat("rollout of ", bundle, " to ", r.target.substr(0, 12), ": ", phase_name(r.engine.phase()));
@@ -201,11 +196,13 @@ void Fleet::refresh_sessions(const std::set<std::string>* only) {
 Result<void> Fleet::control_rollout(const std::string& bundle, RolloutAction action, const std::string& who) {
     auto* r = rollouts_.find(bundle);
     if (!r) return fail(cat("bundle ", quoted(bundle), " has no rollout"));
-    const char* verb = action == RolloutAction::pause ? "paused" : action == RolloutAction::resume ? "resumed" : "aborted";
+    static constexpr std::pair<const char*, const char*> kWords[] = {
+        {"pause", "paused"}, {"resume", "resumed"}, {"abort", "aborted"}};
+    auto [verb, done] = kWords[static_cast<size_t>(action)];
     auto phase = r->engine.phase();
     if (phase == Rollout::Phase::complete || phase == Rollout::Phase::aborted)
         return fail(cat("the rollout of ", bundle, " to ", r->target.substr(0, 12), " is ", phase_name(phase),
-                        ": there is nothing to ", action == RolloutAction::pause ? "pause" : action == RolloutAction::resume ? "resume" : "abort"));
+                        ": there is nothing to ", verb));
     if (phase == Rollout::Phase::halted && action != RolloutAction::abort)
         return fail(cat("the rollout of ", bundle, " halted (", r->engine.reason(),
                         "); abort it, or push a revision that fixes it"));
@@ -215,7 +212,7 @@ Result<void> Fleet::control_rollout(const std::string& bundle, RolloutAction act
         case RolloutAction::abort: r->engine.abort(cat("aborted by ", who)); break;
     }
     rollouts_.changed(bundle);
-    std::string e = cat("rollout of ", bundle, " to ", r->target.substr(0, 12), " ", verb, " by ", who);
+    std::string e = cat("rollout of ", bundle, " to ", r->target.substr(0, 12), " ", done, " by ", who);
     log::info(e);
     store_.add_event("rollout", e, now_ms());
     if (action == RolloutAction::abort) refresh_sessions(nullptr);

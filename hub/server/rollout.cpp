@@ -56,13 +56,19 @@ bool Rollout::failed(const RolloutAgent& a, int64_t now_ms) const {
 }
 
 void Rollout::update(const RolloutAgent& a, int64_t now_ms) {
-    updated_at_.emplace(a.id, now_ms);
+    if (updated_at_.emplace(a.id, now_ms).second) fresh_.push_back(a.id);
     skipped_.erase(a.id);
 }
 
-void Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
-    // Once complete every agent has it; those who got it by that rule are
-    // recorded, so that a halt afterwards (a late failure) takes it from nobody.
+std::vector<std::string> Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
+    fresh_.clear();
+    if (done()) {
+        progress_ = tally(agents, now_ms);
+        return {};
+    }
+    // Complete, awaiting skipped agents: every agent has it; those who got it
+    // by that rule are recorded, so that a halt afterwards (a failure before
+    // the rest are back) takes it from nobody.
     if (phase_ == Phase::complete) {
         std::set<std::string> targeted;
         for (auto& a : agents) targeted.insert(a.id);
@@ -73,7 +79,12 @@ void Rollout::step(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
     if (phase_ != Phase::halted && phase_ != Phase::aborted) halt_if_failing(agents, now_ms);
     if (!paused_ && (phase_ == Phase::canary || phase_ == Phase::soaking)) advance_canary(agents, now_ms);
     if (!paused_ && phase_ == Phase::batches) advance_batches(agents, now_ms);
+    if (done()) {  // over: everyone has it, whoever they are
+        updated_at_.clear();
+        batch_.clear();
+    }
     progress_ = tally(agents, now_ms);
+    return std::exchange(fresh_, {});
 }
 
 void Rollout::halt_if_failing(const std::vector<RolloutAgent>& agents, int64_t now_ms) {
@@ -198,7 +209,8 @@ Rollout::Progress Rollout::tally(const std::vector<RolloutAgent>& agents, int64_
         }
         ++p.updated;
         if (a.state == kReady) ++p.ready;
-        if (failed(a, now_ms)) ++p.failed;
+        // Once done there are no update times: what reports Failed counts.
+        if (done() ? a.online && a.state == "Failed" : failed(a, now_ms)) ++p.failed;
     }
     return p;
 }

@@ -53,8 +53,9 @@ public:
 
     // Advance: update agents whose turn it is, count failures, change phase.
     // `agents` are those the bundle targets now (the set may change between
-    // calls: agents come, go and are relabelled).
-    void step(const std::vector<RolloutAgent>& agents, int64_t now_ms);
+    // calls: agents come, go and are relabelled). Returns the agents updated
+    // by this call (ids). A done() rollout does nothing.
+    std::vector<std::string> step(const std::vector<RolloutAgent>& agents, int64_t now_ms);
 
     bool updated(const std::string& agent_id) const;
     // The agents updated so far, by id (every agent once complete: ask updated()).
@@ -65,6 +66,9 @@ public:
     // records them as they return, and a failure still halts it (they would
     // then keep the previous revision).
     bool awaiting_returns() const { return phase_ == Phase::complete && !skipped_.empty(); }
+    // Complete with nobody left to come back: over. It keeps no per-agent
+    // state (everyone has the revision) and step() changes nothing.
+    bool done() const { return phase_ == Phase::complete && skipped_.empty(); }
     // Why it halted or was aborted; "" otherwise.
     const std::string& reason() const { return reason_; }
 
@@ -72,6 +76,7 @@ public:
     void resume() { paused_ = false; }
     void abort(const std::string& why);
 
+    // failed: as step() counts them; once done(), the agents reporting Failed.
     struct Progress {
         size_t targeted = 0, updated = 0, ready = 0, failed = 0, waiting = 0, offline_skipped = 0;
     };
@@ -116,6 +121,7 @@ private:
     std::set<std::string> batch_;                // the batch in flight (ids)
     std::set<std::string> skipped_;              // offline when their turn came
     std::optional<int64_t> soak_since_;          // every canary Ready since then
+    std::vector<std::string> fresh_;             // updated by the step() under way
     Progress progress_;
 };
 

@@ -56,7 +56,6 @@ bool BundleRollout::active() const {
            engine.awaiting_returns();
 }
 
-bool BundleRollout::done() const { return engine.phase() == Rollout::Phase::complete && !engine.awaiting_returns(); }
 
 const std::string& BundleRollout::commit_for(const std::string& agent_id) const {
     if (engine.updated(agent_id)) return target;
@@ -125,7 +124,7 @@ std::vector<std::string> Rollouts::restore(const std::map<std::string, std::stri
                                            const Revisions& referenced) {
     std::vector<std::string> events;
     for (auto& [bundle, text] : records) {
-        dirty_.insert(bundle);  // saved again as restored, or deleted
+        dirty_.insert(bundle);  // deleted, unless restored below
         auto j = json::parse(text, nullptr, false);
         const render::Bundle* b = deployed->fleet.find(bundle);
         if (!j.is_object() || text_of(j, "target") != deployed->commit || !b || !staged(*b)) {
@@ -137,7 +136,7 @@ std::vector<std::string> Rollouts::restore(const std::map<std::string, std::stri
         if (auto it = j.find("started_ms"); it != j.end() && it->is_number_integer()) r.started_ms = it->get<int64_t>();
         if (auto it = j.find("state"); it != j.end()) r.engine.restore(*it);
         std::set<std::string> commits;
-        if (!r.done()) {
+        if (!r.engine.done()) {
             if (!r.from.empty()) commits.insert(r.from);
             for (auto& [id, commit] : r.held) commits.insert(commit);
         }
@@ -152,6 +151,7 @@ std::vector<std::string> Rollouts::restore(const std::map<std::string, std::stri
         }
         for (auto& c : commits) revisions_.emplace(c, referenced.at(c));
         rollouts_.emplace(bundle, std::move(r));
+        dirty_.erase(bundle);  // stored as it is
     }
     return events;
 }
@@ -199,7 +199,7 @@ void Rollouts::changed(const std::string& bundle) {
     auto* r = find(bundle);
     if (!r) return;
     if (r->engine.phase() == Rollout::Phase::aborted) r->held.clear();
-    if (r->done()) r->held.clear();  // everyone has it
+    if (r->engine.done()) r->held.clear();  // everyone has it
     release_unreferenced();
 }
 
@@ -216,7 +216,7 @@ std::map<std::string, std::optional<std::string>> Rollouts::take_records() {
 void Rollouts::release_unreferenced() {
     std::set<std::string> used;
     for (auto& [name, r] : rollouts_) {
-        if (r.done()) continue;  // keeps nobody on anything
+        if (r.engine.done()) continue;  // keeps nobody on anything
         used.insert(r.from);
         for (auto& [id, commit] : r.held) used.insert(commit);
     }

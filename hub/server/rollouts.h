@@ -50,8 +50,6 @@ struct BundleRollout {
     // Still deciding who gets the revision: canary, soaking or batches, or
     // complete with skipped agents yet to return (Rollout::awaiting_returns()).
     bool active() const;
-    // Complete, and nobody left to come back: keeps no agent on anything.
-    bool done() const;
     // The commit this agent gets the bundle from.
     const std::string& commit_for(const std::string& agent_id) const;
 };

@@ -173,13 +173,21 @@ TEST_CASE("failures within failureThreshold are tolerated; one more halts; not R
     r.step(f.agents, kMinute);
     CHECK(r.progress().failed == 0);  // within the deadline
     f["a3"].state = "Ready";
-    r.step(f.agents, 5 * kMinute);
-    CHECK(r.progress().failed == 2);  // a0 and a1; waiting for a dependency is no failure
-    CHECK(r.phase() != Rollout::Phase::halted);
+    r.step(f.agents, 5 * kMinute - 1);
+    CHECK(r.progress().failed == 0);
+    r.step(f.agents, 5 * kMinute);  // a0 and a1 fail; waiting for a dependency is no failure
+    CHECK(r.phase() == Rollout::Phase::complete);  // within the threshold: everyone has it
+    CHECK(r.progress().failed == 1);               // done: a0 still reports Failed
+
+    Rollout s(policy);  // the same, with one more failure
+    for (auto& a : f.agents) a.state = a.name == "a2" ? "WaitingForDependency" : "Ready";
+    f["a0"].state = "Failed";
+    f["a1"].state = "NotReady";
     f["a4"].state = "Failed";
-    r.step(f.agents, 6 * kMinute);
-    CHECK(r.phase() == Rollout::Phase::halted);
-    CHECK(r.reason().starts_with(
+    s.step(f.agents, 0);
+    s.step(f.agents, 5 * kMinute);
+    CHECK(s.phase() == Rollout::Phase::halted);
+    CHECK(s.reason().starts_with(
         "3 agents failed, more than failureThreshold 20%: a0 Failed after 300 s; a1 NotReady after 300 s"));
 }
 
@@ -433,4 +441,26 @@ TEST_CASE("an agent offline for less than offlineGrace is passed over, not skipp
     back.step(f.agents, kMinute + 3);
     CHECK(f.updated(back) == Names{"a", "c", "d"});
     CHECK(back.progress().offline_skipped == 1);
+}
+
+TEST_CASE("step() names the agents it updated; a finished rollout keeps no per-agent state") {
+    Fleet f;
+    for (auto n : {"a", "b", "c"}) f.add(n);
+    render::RolloutPolicy policy;
+    policy.batch_size = render::AgentCount{2, false};
+    Rollout r(policy);
+    CHECK(r.step(f.agents, 0) == Names{"id-a", "id-b"});
+    CHECK(r.step(f.agents, 1).empty());  // the batch is in flight
+    f.ready(r);
+    CHECK(r.step(f.agents, 2) == Names{"id-c"});
+    f.ready(r);
+    CHECK(r.step(f.agents, 3).empty());
+    REQUIRE(r.done());
+    CHECK(r.updated_ids().empty());  // everyone has it: nothing to list
+    CHECK(r.updated("id-someone-new"));
+    CHECK(r.state().at("updated").empty());
+    f["a"].state = "Failed";
+    r.step(f.agents, 3 + policy.progress_deadline_ms);
+    CHECK(r.phase() == Rollout::Phase::complete);  // over: a later failure halts nothing
+    CHECK(r.progress().failed == 1);                // and is still shown
 }

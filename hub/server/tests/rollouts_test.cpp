@@ -133,6 +133,9 @@ TEST_CASE("agents keep their revision until their turn; a newer push supersedes;
         hub.fleet->step_rollouts();
         CHECK(hub.fleet->rollouts().find("web")->engine.phase() == Rollout::Phase::complete);
         CHECK(referenced_commits(hub.store->rollouts()).empty());
+        // Done: the stored record no longer lists agents (it is rewritten on every push).
+        MESSAGE("a finished rollout's record: ", hub.store->rollouts().at("web").size(), " bytes");
+        CHECK(hub.store->rollouts().at("web").find(a.id) == std::string::npos);
     }
 
     SUBCASE("abort takes everyone back to where the rollouts started") {
