@@ -7,17 +7,18 @@
 //
 // Phases: canary (the canary agents get it) -> soaking (every canary Ready;
 // waits policy.soak_ms, restarting when one leaves Ready) -> batches ->
-// complete. An updated agent that is not Ready (Failed, NotReady, ...) when
-// progressDeadline has passed counts as failed; more failures than
-// failureThreshold halt it from any phase:
-// no agent is updated any more, updated ones keep the new revision.
-// pause() holds it where it is; abort() takes the revision back from every
-// updated agent. A bundle.yaml with `paused: true` starts it paused.
+// complete -> done (nobody skipped is still to come back). An updated agent
+// that is not Ready (Failed, NotReady, ...) when progressDeadline has passed
+// counts as failed; more failures than failureThreshold halt it from any
+// phase but done: no agent is updated any more, updated ones keep the new
+// revision. pause() holds it where it is; abort() takes the revision back
+// from every updated agent. A bundle.yaml with `paused: true` starts it paused.
 //
 // Offline agents never hold it up: one that is offline when its batch comes
-// is skipped and updated as soon as it is back (unless the rollout halted or
-// was aborted); an updated agent that goes offline before it is Ready counts
-// neither as settled-Ready nor as failed, and its batch does not wait for it.
+// is passed over, skipped once offline for offlineGrace, and updated as soon
+// as it is back (unless the rollout halted or was aborted); an updated agent
+// offline for offlineGrace counts neither as settled-Ready nor as failed, and
+// its batch does not wait for it.
 #include <cstdint>
 #include <map>
 #include <nlohmann/json_fwd.hpp>

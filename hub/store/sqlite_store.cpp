@@ -620,6 +620,10 @@ std::optional<std::string> SqliteStore::setting(const std::string& key) {
 
 void SqliteStore::set_setting(const std::string& key, const std::string& value) {
     std::lock_guard lock(mutex_);
+    set_setting_locked(key, value);
+}
+
+void SqliteStore::set_setting_locked(const std::string& key, const std::string& value) {
     db_.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(1, key)
         .bind(2, value)
@@ -639,11 +643,7 @@ void SqliteStore::save_rollouts(const std::map<std::string, std::optional<std::s
     if (records.empty() && deployed_commit.empty()) return;
     std::lock_guard lock(mutex_);
     sql::Transaction tx(db_);
-    if (!deployed_commit.empty())
-        db_.prepare("INSERT INTO settings (key, value) VALUES ('deployed_commit', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(1, deployed_commit)
-            .run();
+    if (!deployed_commit.empty()) set_setting_locked("deployed_commit", deployed_commit);
     auto put = db_.prepare("INSERT INTO rollouts (bundle, record) VALUES (?, ?) "
                            "ON CONFLICT (bundle) DO UPDATE SET record = excluded.record");
     auto drop = db_.prepare("DELETE FROM rollouts WHERE bundle = ?");

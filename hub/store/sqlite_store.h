@@ -67,6 +67,7 @@ private:
     // A push or viewer token that may be used now, by its secret's hash.
     Result<TokenRecord> usable_token(const std::string& secret_hash, TokenKind kind, int64_t now_ms);
     void add_event_locked(const std::string& kind, const std::string& message, int64_t now_ms);
+    void set_setting_locked(const std::string& key, const std::string& value);
 
     std::mutex mutex_;
     sql::Db db_;
